@@ -1,0 +1,357 @@
+"""Describe a live PostgreSQL schema, and compare two descriptions.
+
+``read_catalog`` turns the tables, views and functions of one schema into plain JSON data
+(dicts, lists, strings, booleans), ordered the same way on every run, so that a database
+migrated with ``schema/`` can be compared with one made by the platform's own
+``complete_schema.sql``, or with a description saved earlier. ``diff_catalogs`` lists the
+differences in words; an empty list means the two schemas match.
+
+Expressions are rendered by PostgreSQL itself (``format_type``, ``pg_get_expr``,
+``pg_get_constraintdef``, ``pg_get_indexdef``, ``pg_get_triggerdef``, ``pg_policies``)
+with the search path set to the described schema alone, so names in that schema appear
+unqualified and names elsewhere (``auth.uid()``) qualified, whatever the caller's
+search path. Constraints are compared by kind and definition, not by name; NOT NULL is
+a column property (PostgreSQL 18 also lists it as a constraint, which is left out here).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import psycopg
+
+__all__ = ["diff_catalogs", "read_catalog"]
+
+_TABLES = """
+SELECT c.relname, c.relrowsecurity
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = %(schema)s AND c.relkind IN ('r', 'p')
+ORDER BY c.relname COLLATE "C"
+"""
+
+_VIEWS = """
+SELECT c.relname
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = %(schema)s AND c.relkind = 'v'
+ORDER BY c.relname COLLATE "C"
+"""
+
+_COLUMNS = """
+SELECT c.relname, a.attname,
+       pg_catalog.format_type(a.atttypid, a.atttypmod),
+       a.attnotnull, a.attgenerated::text,
+       pg_catalog.pg_get_expr(d.adbin, d.adrelid)
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE n.nspname = %(schema)s AND c.relkind IN ('r', 'p', 'v')
+  AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY c.relname COLLATE "C", a.attnum
+"""
+
+_CONSTRAINTS = """
+SELECT c.relname, con.conname, con.contype::text, pg_catalog.pg_get_constraintdef(con.oid)
+FROM pg_catalog.pg_constraint con
+JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = %(schema)s AND c.relkind IN ('r', 'p') AND con.contype <> 'n'
+"""
+
+_INDEXES = """
+SELECT t.relname, i.relname, pg_catalog.pg_get_indexdef(i.oid)
+FROM pg_catalog.pg_index x
+JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
+JOIN pg_catalog.pg_class t ON t.oid = x.indrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace
+WHERE n.nspname = %(schema)s AND t.relkind IN ('r', 'p')
+"""
+
+_POLICIES = """
+SELECT tablename, policyname, permissive, roles::text[], cmd, qual, with_check
+FROM pg_catalog.pg_policies
+WHERE schemaname = %(schema)s
+"""
+
+_TRIGGERS = """
+SELECT c.relname, t.tgname, pg_catalog.pg_get_triggerdef(t.oid)
+FROM pg_catalog.pg_trigger t
+JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = %(schema)s AND c.relkind IN ('r', 'p') AND NOT t.tgisinternal
+"""
+
+# Functions that belong to an extension (uuid-ossp, pgcrypto) are not the schema's own.
+_FUNCTIONS = """
+SELECT p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid),
+       pg_catalog.pg_get_function_result(p.oid)
+FROM pg_catalog.pg_proc p
+JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = %(schema)s
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_catalog.pg_depend d
+      WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+        AND d.objid = p.oid AND d.deptype = 'e')
+"""
+
+_AUTH_UID = """
+SELECT EXISTS (
+    SELECT 1 FROM pg_catalog.pg_proc p
+    JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = 'auth' AND p.proname = 'uid' AND p.pronargs = 0
+      AND p.prorettype = 'pg_catalog.uuid'::pg_catalog.regtype)
+"""
+
+_GENERATED_KINDS = {"s": "stored", "v": "virtual"}
+
+
+def read_catalog(conn: psycopg.Connection[Any], schema: str = "public") -> dict[str, Any]:
+    """Describe the tables, views and functions of ``schema`` as JSON-serialisable data.
+
+    The result has the keys ``schema``, ``tables`` (name -> columns, constraints,
+    constraint_names, indexes, rls_enabled, policies, triggers), ``views`` (name ->
+    columns), ``functions`` (the schema's own, extension members left out) and
+    ``auth_uid`` (whether ``auth.uid()`` returning uuid exists). Everything is sorted,
+    except columns, which keep their table order.
+
+    Runs in its own transaction (a savepoint if one is open); the connection's search
+    path is the same afterwards.
+    """
+    params = {"schema": schema}
+    with conn.transaction():
+        previous = _scalar(conn, "SELECT pg_catalog.current_setting('search_path')")
+        only_schema = _scalar(conn, "SELECT pg_catalog.quote_ident(%s)", [schema])
+        conn.execute("SELECT pg_catalog.set_config('search_path', %s, false)", [only_schema])
+        qualifier = f"{only_schema}."
+
+        tables: dict[str, dict[str, Any]] = {
+            name: {
+                "columns": [],
+                "constraints": [],
+                "constraint_names": [],
+                "indexes": [],
+                "rls_enabled": bool(rls),
+                "policies": [],
+                "triggers": [],
+            }
+            for name, rls in conn.execute(_TABLES, params).fetchall()
+        }
+        views: dict[str, dict[str, Any]] = {
+            name: {"columns": []} for (name,) in conn.execute(_VIEWS, params).fetchall()
+        }
+
+        for rel, col, typ, not_null, generated, expr in conn.execute(_COLUMNS, params):
+            if rel in views:
+                views[rel]["columns"].append({"name": col, "type": typ})
+                continue
+            kind = _GENERATED_KINDS.get(generated)
+            tables[rel]["columns"].append(
+                {
+                    "name": col,
+                    "type": typ,
+                    "not_null": bool(not_null),
+                    "default": None if kind else expr,
+                    "generated": expr if kind else None,
+                    "generated_kind": kind,
+                }
+            )
+
+        for rel, name, contype, definition in conn.execute(_CONSTRAINTS, params):
+            tables[rel]["constraints"].append({"type": contype, "definition": definition})
+            tables[rel]["constraint_names"].append(name)
+
+        for rel, name, definition in conn.execute(_INDEXES, params):
+            definition = _unqualify_on(definition, qualifier)
+            tables[rel]["indexes"].append({"name": name, "definition": definition})
+
+        for rel, name, permissive, roles, cmd, qual, check in conn.execute(_POLICIES, params):
+            if rel not in tables:
+                continue
+            tables[rel]["policies"].append(
+                {
+                    "name": name,
+                    "command": cmd,
+                    "permissive": permissive,
+                    "roles": sorted(roles),
+                    "using": _one_line(qual),
+                    "with_check": _one_line(check),
+                }
+            )
+
+        for rel, name, definition in conn.execute(_TRIGGERS, params):
+            definition = _unqualify_on(definition, qualifier)
+            tables[rel]["triggers"].append({"name": name, "definition": definition})
+
+        functions = sorted(
+            (
+                {"name": name, "arguments": args, "returns": result}
+                for name, args, result in conn.execute(_FUNCTIONS, params)
+            ),
+            key=lambda f: (f["name"], f["arguments"]),
+        )
+        auth_uid = bool(_scalar(conn, _AUTH_UID))
+
+        conn.execute("SELECT pg_catalog.set_config('search_path', %s, false)", [previous])
+
+    for table in tables.values():
+        table["constraints"].sort(key=lambda c: (c["type"], c["definition"]))
+        table["constraint_names"].sort()
+        table["indexes"].sort(key=lambda i: i["name"])
+        table["policies"].sort(key=lambda p: p["name"])
+        table["triggers"].sort(key=lambda t: t["name"])
+
+    return {
+        "schema": schema,
+        "tables": dict(sorted(tables.items())),
+        "views": dict(sorted(views.items())),
+        "functions": functions,
+        "auth_uid": auth_uid,
+    }
+
+
+def diff_catalogs(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:
+    """List the differences between two ``read_catalog`` results; empty when they match.
+
+    Each line names where the difference is and shows ``<expected> != <actual>``, e.g.
+    ``table users: column email: type character varying(100) != character varying(255)``.
+    The schema name itself is not compared.
+    """
+    out: list[str] = []
+    exp_tables: Mapping[str, Any] = expected.get("tables", {})
+    act_tables: Mapping[str, Any] = actual.get("tables", {})
+    for name in _missing(exp_tables, act_tables):
+        out.append(f"table {name}: missing")
+    for name in _missing(act_tables, exp_tables):
+        out.append(f"table {name}: unexpected")
+    for name in sorted(exp_tables.keys() & act_tables.keys()):
+        out.extend(f"table {name}: {d}" for d in _diff_table(exp_tables[name], act_tables[name]))
+
+    exp_views: Mapping[str, Any] = expected.get("views", {})
+    act_views: Mapping[str, Any] = actual.get("views", {})
+    for name in _missing(exp_views, act_views):
+        out.append(f"view {name}: missing")
+    for name in _missing(act_views, exp_views):
+        out.append(f"view {name}: unexpected")
+    for name in sorted(exp_views.keys() & act_views.keys()):
+        exp_cols = _render_columns(exp_views[name].get("columns", []))
+        act_cols = _render_columns(act_views[name].get("columns", []))
+        if exp_cols != act_cols:
+            out.append(f"view {name}: columns {exp_cols} != {act_cols}")
+
+    out.extend(
+        _diff_keyed(
+            "function",
+            expected.get("functions", []),
+            actual.get("functions", []),
+            key=lambda f: f"{f['name']}({f['arguments']})",
+        )
+    )
+    if expected.get("auth_uid") != actual.get("auth_uid"):
+        out.append(f"auth.uid(): exists {expected.get('auth_uid')} != {actual.get('auth_uid')}")
+    return out
+
+
+def _diff_table(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:
+    out: list[str] = []
+    exp_cols = {c["name"]: c for c in expected.get("columns", [])}
+    act_cols = {c["name"]: c for c in actual.get("columns", [])}
+    for name in _missing(exp_cols, act_cols):
+        out.append(f"column {name}: missing")
+    for name in _missing(act_cols, exp_cols):
+        out.append(f"column {name}: unexpected")
+    for name in [c for c in exp_cols if c in act_cols]:
+        out.extend(f"column {name}: {d}" for d in _diff_fields(exp_cols[name], act_cols[name]))
+    common = set(exp_cols) & set(act_cols)
+    exp_order = [c for c in exp_cols if c in common]
+    act_order = [c for c in act_cols if c in common]
+    if exp_order != act_order:
+        out.append(f"column order {', '.join(exp_order)} != {', '.join(act_order)}")
+
+    exp_cons = {_constraint_text(c) for c in expected.get("constraints", [])}
+    act_cons = {_constraint_text(c) for c in actual.get("constraints", [])}
+    out.extend(f"constraint missing: {c}" for c in sorted(exp_cons - act_cons))
+    out.extend(f"constraint unexpected: {c}" for c in sorted(act_cons - exp_cons))
+    exp_names = set(expected.get("constraint_names", []))
+    act_names = set(actual.get("constraint_names", []))
+    out.extend(f"constraint name missing: {n}" for n in sorted(exp_names - act_names))
+    out.extend(f"constraint name unexpected: {n}" for n in sorted(act_names - exp_names))
+
+    if expected.get("rls_enabled") != actual.get("rls_enabled"):
+        out.append(f"rls_enabled {expected.get('rls_enabled')} != {actual.get('rls_enabled')}")
+    for kind in ("indexes", "policies", "triggers"):
+        label = {"indexes": "index", "policies": "policy", "triggers": "trigger"}[kind]
+        out.extend(
+            _diff_keyed(
+                label,
+                expected.get(kind, []),
+                actual.get(kind, []),
+                key=lambda item: str(item["name"]),
+            )
+        )
+    return out
+
+
+def _diff_keyed(
+    label: str,
+    expected: Iterable[Mapping[str, Any]],
+    actual: Iterable[Mapping[str, Any]],
+    *,
+    key: Callable[[Mapping[str, Any]], str],
+) -> list[str]:
+    exp = {key(item): item for item in expected}
+    act = {key(item): item for item in actual}
+    out = [f"{label} {name}: missing" for name in _missing(exp, act)]
+    out.extend(f"{label} {name}: unexpected" for name in _missing(act, exp))
+    for name in sorted(exp.keys() & act.keys()):
+        out.extend(f"{label} {name}: {d}" for d in _diff_fields(exp[name], act[name]))
+    return out
+
+
+def _diff_fields(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:
+    return [
+        f"{field} {expected.get(field)} != {actual.get(field)}"
+        for field in sorted(expected.keys() | actual.keys())
+        if field != "name" and expected.get(field) != actual.get(field)
+    ]
+
+
+def _missing(present: Iterable[str], other: Iterable[str]) -> list[str]:
+    return sorted(set(present) - set(other))
+
+
+def _render_columns(columns: Iterable[Mapping[str, Any]]) -> str:
+    return ", ".join(f"{c['name']} {c['type']}" for c in columns)
+
+
+def _constraint_text(constraint: Mapping[str, Any]) -> str:
+    return f"{constraint['type']} {constraint['definition']}"
+
+
+def _unqualify_on(definition: str, qualifier: str) -> str:
+    """Drop the schema from ``ON <schema>.<table>``, which PostgreSQL always prints."""
+    for on in (" ON ONLY ", " ON "):
+        if f"{on}{qualifier}" in definition:
+            return definition.replace(f"{on}{qualifier}", on, 1)
+    return definition
+
+
+def _one_line(expr: str | None) -> str | None:
+    """Collapse the line breaks and indentation of pretty-printed SQL, outside literals."""
+    if expr is None:
+        return None
+    parts = expr.split("'")
+    # Even-numbered parts are outside quotes ('' inside a literal yields an empty odd part).
+    for i in range(0, len(parts), 2):
+        parts[i] = re.sub(r"\s+", " ", parts[i])
+    return "'".join(parts)
+
+
+def _scalar(conn: psycopg.Connection[Any], query: str, params: Sequence[Any] = ()) -> Any:
+    row = conn.execute(query, params).fetchone()
+    if row is None:  # pragma: no cover - a SELECT without FROM always returns a row
+        raise RuntimeError(f"no row from {query!r}")
+    return row[0]

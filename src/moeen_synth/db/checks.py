@@ -1,0 +1,225 @@
+"""Data integrity checks: each is a query counting the rows that break one rule.
+
+The rules are the platform's foreign keys (checked even where a constraint is missing) and the
+invariants moeen-synth's generators promise. Checks that compare with "now" use the ``as_of``
+of the last load recorded in ``moeen_synth.loads``; without one they are skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# (child table, column, parent table, parent column)
+FOREIGN_KEYS = (
+    ("patients", "user_id", "users", "id"),
+    ("doctors", "user_id", "users", "id"),
+    ("appointments", "patient_id", "patients", "id"),
+    ("appointments", "doctor_id", "doctors", "id"),
+    ("medical_records", "patient_id", "patients", "id"),
+    ("medical_records", "doctor_id", "doctors", "id"),
+    ("medical_records", "appointment_id", "appointments", "id"),
+    ("file_uploads", "user_id", "users", "id"),
+    ("insurance_claims", "patient_id", "patients", "id"),
+    ("insurance_claims", "appointment_id", "appointments", "id"),
+    ("payments", "appointment_id", "appointments", "id"),
+    ("payments", "patient_id", "patients", "id"),
+    ("notifications", "user_id", "users", "id"),
+    ("audit_logs", "user_id", "users", "id"),
+    ("system_settings", "updated_by", "users", "id"),
+    ("translations", "language_code", "languages", "code"),
+    ("reports", "generated_by", "users", "id"),
+    ("chatbot_flows", "created_by", "users", "id"),
+    ("chatbot_conversations", "user_id", "users", "id"),
+    ("chatbot_conversations", "flow_id", "chatbot_flows", "id"),
+    ("chatbot_messages", "conversation_id", "chatbot_conversations", "id"),
+    ("crm_leads", "assigned_to", "users", "id"),
+    ("crm_activities", "lead_id", "crm_leads", "id"),
+    ("crm_activities", "user_id", "users", "id"),
+)
+
+TABLES_WITH_UPDATED_AT = (
+    "users",
+    "patients",
+    "doctors",
+    "appointments",
+    "medical_records",
+    "insurance_claims",
+    "payments",
+    "notification_templates",
+    "system_settings",
+    "translations",
+    "chatbot_flows",
+    "crm_leads",
+    "roles",
+)
+
+EMAIL_COLUMNS = (
+    ("users", "email"),
+    ("patients", "email"),
+    ("doctors", "email"),
+    ("crm_leads", "email"),
+)
+RESERVED_EMAIL = r"'@(example\.(com|org|net)|([a-z0-9-]+\.)*[a-z0-9-]+\.test)$'"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    sql: str
+    needs_as_of: bool = False
+
+
+def _orphans() -> list[Check]:
+    return [
+        Check(
+            f"{c}.{col} -> {p}.{pc}",
+            f"SELECT count(*) FROM {c} x WHERE x.{col} IS NOT NULL AND NOT EXISTS "
+            f"(SELECT 1 FROM {p} y WHERE y.{pc} = x.{col})",
+        )
+        for c, col, p, pc in FOREIGN_KEYS
+    ]
+
+
+def _overlap(who: str) -> Check:
+    return Check(
+        f"appointments: no two active appointments overlap for one {who[:-3]}",
+        f"""SELECT count(*) FROM (
+              SELECT scheduled_at, lag(scheduled_at + make_interval(mins => duration_minutes))
+                     OVER (PARTITION BY {who} ORDER BY scheduled_at) AS prev_end
+              FROM appointments WHERE status <> 'cancelled') s
+            WHERE prev_end > scheduled_at""",
+    )
+
+
+CHECKS: tuple[Check, ...] = (
+    *_orphans(),
+    *(
+        Check(
+            f"{t}: created_at <= updated_at",
+            f"SELECT count(*) FROM {t} WHERE updated_at < created_at",
+        )
+        for t in TABLES_WITH_UPDATED_AT
+    ),
+    *(
+        Check(
+            f"{t}.{c}: reserved e-mail domain",
+            f"SELECT count(*) FROM {t} WHERE {c} IS NOT NULL AND {c} !~ {RESERVED_EMAIL}",
+        )
+        for t, c in EMAIL_COLUMNS
+    ),
+    Check(
+        "patients and doctors: user has the matching role",
+        "SELECT (SELECT count(*) FROM patients p JOIN users u ON u.id = p.user_id "
+        "WHERE u.role <> 'patient') + (SELECT count(*) FROM doctors d JOIN users u "
+        "ON u.id = d.user_id WHERE u.role <> 'doctor')",
+    ),
+    Check(
+        "patients/doctors: record created after its user account",
+        "SELECT (SELECT count(*) FROM patients p JOIN users u ON u.id = p.user_id "
+        "WHERE p.created_at < u.created_at) + (SELECT count(*) FROM doctors d "
+        "JOIN users u ON u.id = d.user_id WHERE d.created_at < u.created_at)",
+    ),
+    _overlap("doctor_id"),
+    _overlap("patient_id"),
+    Check(
+        "appointments: booked before the visit and after the patient's account",
+        "SELECT count(*) FROM appointments a JOIN patients p ON p.id = a.patient_id "
+        "JOIN users u ON u.id = p.user_id WHERE a.created_at > a.scheduled_at "
+        "OR a.created_at < u.created_at",
+    ),
+    Check(
+        "appointments: follow-up date exactly when follow-up is required, after the visit",
+        "SELECT count(*) FROM appointments WHERE (follow_up_required IS TRUE) "
+        "<> (follow_up_date IS NOT NULL) OR follow_up_date <= scheduled_at",
+    ),
+    Check(
+        "appointments: completed ones carry a diagnosis",
+        "SELECT count(*) FROM appointments WHERE status = 'completed' AND diagnosis IS NULL",
+    ),
+    Check(
+        "appointments: status agrees with time (as_of)",
+        "SELECT count(*) FROM appointments WHERE (status IN ('completed', 'no_show', "
+        "'in_progress') AND scheduled_at > %(as_of)s) OR (status IN ('pending', 'confirmed') "
+        "AND scheduled_at < %(as_of)s)",
+        needs_as_of=True,
+    ),
+    Check(
+        "appointments: payment_status agrees with payments",
+        """SELECT count(*) FROM appointments a WHERE
+               (a.payment_status IN ('paid', 'partial') AND NOT EXISTS (SELECT 1 FROM payments p
+                 WHERE p.appointment_id = a.id AND p.status = 'completed'))
+            OR (a.payment_status = 'unpaid' AND EXISTS (SELECT 1 FROM payments p
+                 WHERE p.appointment_id = a.id AND p.status = 'completed'))
+            OR (a.payment_status = 'refunded' AND NOT EXISTS (SELECT 1 FROM payments p
+                 WHERE p.appointment_id = a.id AND p.status = 'refunded'))""",
+    ),
+    Check(
+        "payments: patient is the appointment's patient, amount positive",
+        "SELECT count(*) FROM payments p JOIN appointments a ON a.id = p.appointment_id "
+        "WHERE p.patient_id IS DISTINCT FROM a.patient_id OR p.amount <= 0",
+    ),
+    Check(
+        "insurance_claims: provider is the patient's insurer",
+        "SELECT count(*) FROM insurance_claims c JOIN patients p ON p.id = c.patient_id "
+        "WHERE c.provider IS DISTINCT FROM p.insurance_provider",
+    ),
+    Check(
+        "insurance_claims: approved amount not above the claimed one",
+        "SELECT count(*) FROM insurance_claims WHERE approved_amount > amount",
+    ),
+    Check(
+        "insurance_claims: rejection reason exactly when rejected",
+        "SELECT count(*) FROM insurance_claims WHERE (status = 'rejected') "
+        "<> (rejection_reason IS NOT NULL)",
+    ),
+    Check(
+        "insurance_claims: submitted, approved, paid in time order and by status",
+        """SELECT count(*) FROM insurance_claims WHERE approved_at < submitted_at
+             OR paid_at < approved_at
+             OR (status = 'draft' AND submitted_at IS NOT NULL)
+             OR (status <> 'draft' AND submitted_at IS NULL)
+             OR (status IN ('approved', 'paid') AND approved_at IS NULL)
+             OR (status = 'paid' AND paid_at IS NULL)
+             OR (status <> 'paid' AND paid_at IS NOT NULL)""",
+    ),
+    Check(
+        "medical_records: belong to their appointment's patient and doctor",
+        "SELECT count(*) FROM medical_records m JOIN appointments a ON a.id = m.appointment_id "
+        "WHERE m.patient_id IS DISTINCT FROM a.patient_id "
+        "OR m.doctor_id IS DISTINCT FROM a.doctor_id OR m.created_at < a.scheduled_at",
+    ),
+    Check(
+        "notifications: scheduled, sent and read times in order and consistent with status",
+        """SELECT count(*) FROM notifications WHERE sent_at < scheduled_at
+             OR read_at < sent_at OR (status = 'read' AND read_at IS NULL)
+             OR (status = 'pending' AND sent_at IS NOT NULL)
+             OR (status IN ('sent', 'delivered', 'read') AND sent_at IS NULL)""",
+    ),
+    Check(
+        "chatbot_messages: inside their conversation's time window",
+        "SELECT count(*) FROM chatbot_messages m JOIN chatbot_conversations c "
+        "ON c.id = m.conversation_id WHERE m.created_at < c.started_at "
+        "OR m.created_at > c.ended_at",
+    ),
+    Check(
+        "audit_logs: entity exists",
+        "SELECT count(*) FROM audit_logs l WHERE (l.entity_type = 'appointment' AND NOT EXISTS "
+        "(SELECT 1 FROM appointments a WHERE a.id = l.entity_id)) OR (l.entity_type = "
+        "'payment' AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.id = l.entity_id))",
+    ),
+    Check(
+        "appointments: Pediatrics sees patients under 18",
+        "SELECT count(*) FROM appointments a JOIN doctors d ON d.id = a.doctor_id "
+        "JOIN patients p ON p.id = a.patient_id WHERE d.speciality = 'Pediatrics' "
+        "AND p.date_of_birth <= (a.scheduled_at AT TIME ZONE 'Asia/Riyadh')::date "
+        "- interval '18 years'",
+    ),
+    Check(
+        "nothing dated after as_of except future visits and scheduled messages",
+        "SELECT (SELECT count(*) FROM users WHERE created_at > %(as_of)s) "
+        "+ (SELECT count(*) FROM payments WHERE paid_at > %(as_of)s) "
+        "+ (SELECT count(*) FROM insurance_claims WHERE updated_at > %(as_of)s) "
+        "+ (SELECT count(*) FROM appointments WHERE created_at > %(as_of)s)",
+        needs_as_of=True,
+    ),
+)

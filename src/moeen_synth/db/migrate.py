@@ -1,0 +1,193 @@
+"""Versioned migrations from ``schema/``: apply, roll back, and tell what a database holds.
+
+Files are ``NNNN_name.up.sql`` with a matching ``.down.sql``; each runs in its own
+transaction together with its record in ``moeen_synth.schema_migrations``, under an advisory
+lock so two runs cannot migrate one database at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import psycopg
+
+from moeen_synth import paths
+from moeen_synth.errors import SchemaError
+
+BOOKKEEPING = "moeen_synth"
+_LOCK_ID = 0x6D6F65656E  # "moeen"
+_NAME = re.compile(r"^(\d{4})_(\w+)\.up\.sql$")
+
+PLATFORM_TABLES = (
+    "appointments",
+    "audit_logs",
+    "chatbot_conversations",
+    "chatbot_flows",
+    "chatbot_messages",
+    "crm_activities",
+    "crm_leads",
+    "doctors",
+    "file_uploads",
+    "insurance_claims",
+    "languages",
+    "medical_records",
+    "notification_templates",
+    "notifications",
+    "patients",
+    "payments",
+    "reports",
+    "roles",
+    "system_metrics",
+    "system_settings",
+    "translations",
+    "users",
+)
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: str
+    name: str
+    up: Path
+    down: Path
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.up.read_bytes()).hexdigest()
+
+
+def available(schema_dir: Path | None = None) -> list[Migration]:
+    folder = schema_dir or paths.schema_dir()
+    found = []
+    for up in sorted(folder.glob("*.up.sql")):
+        m = _NAME.match(up.name)
+        if not m:
+            raise SchemaError(f"{up}: migration files are named NNNN_name.up.sql")
+        down = up.with_name(up.name.replace(".up.sql", ".down.sql"))
+        if not down.exists():
+            raise SchemaError(f"{up}: no matching {down.name}")
+        found.append(Migration(m.group(1), m.group(2), up, down))
+    return found
+
+
+def _ensure_bookkeeping(conn: psycopg.Connection[Any]) -> None:
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {BOOKKEEPING}")
+    conn.execute(f"""CREATE TABLE IF NOT EXISTS {BOOKKEEPING}.schema_migrations (
+        version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now())""")
+
+
+def applied(conn: psycopg.Connection[Any]) -> dict[str, str]:
+    """version -> checksum of the migrations recorded in this database."""
+    if not _has_table(conn, BOOKKEEPING, "schema_migrations"):
+        return {}
+    rows = conn.execute(
+        f"SELECT version, checksum FROM {BOOKKEEPING}.schema_migrations ORDER BY version"
+    ).fetchall()
+    return {v: c for v, c in rows}
+
+
+def _has_table(conn: psycopg.Connection[Any], schema: str, table: str) -> bool:
+    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"{schema}.{table}",)).fetchone()
+    return bool(row and row[0])
+
+
+State = Literal["empty", "managed", "platform", "foreign"]
+
+
+def state(conn: psycopg.Connection[Any]) -> State:
+    """What the target's public schema holds.
+
+    empty: none of the platform's tables; managed: migrated by moeen-synth; platform: all 22
+    tables but no migration record (made by the platform's own SQL file); foreign: some of
+    them, or other trouble, which moeen-synth will not touch.
+    """
+    if applied(conn):
+        return "managed"
+    rows = conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+        "AND table_name = ANY(%s)",
+        (list(PLATFORM_TABLES),),
+    ).fetchall()
+    present = {r[0] for r in rows}
+    if not present:
+        return "empty"
+    return "platform" if present == set(PLATFORM_TABLES) else "foreign"
+
+
+def pending(
+    conn: psycopg.Connection[Any], migrations: list[Migration] | None = None
+) -> list[Migration]:
+    migrations = available() if migrations is None else migrations
+    done = applied(conn)
+    for m in migrations:
+        if m.version in done and done[m.version] != m.checksum:
+            raise SchemaError(
+                f"migration {m.version}_{m.name} changed after it was applied to this database "
+                f"({m.up}); roll back to before it (`moeen-synth rollback --to "
+                f"{int(m.version) - 1:04d}`) and migrate again, or restore the file"
+            )
+    return [m for m in migrations if m.version not in done]
+
+
+def migrate(conn: psycopg.Connection[Any]) -> list[Migration]:
+    """Apply pending migrations in order; return those applied (empty: nothing to do)."""
+    if state(conn) in ("platform", "foreign"):
+        raise SchemaError(
+            "the target already has platform tables that moeen-synth did not create; it will "
+            "not migrate over them. Load into it with --no-migrate, or use an empty database"
+        )
+    conn.autocommit = True
+    done: list[Migration] = []
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_ID,))
+        _ensure_bookkeeping(conn)
+    for m in pending(conn):
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_ID,))
+            if m.version in applied(conn):
+                continue  # another run applied it while we waited
+            conn.execute(m.up.read_text(encoding="utf-8"))
+            conn.execute(
+                f"INSERT INTO {BOOKKEEPING}.schema_migrations (version, name, checksum) "
+                "VALUES (%s, %s, %s)",
+                (m.version, m.name, m.checksum),
+            )
+        done.append(m)
+    return done
+
+
+def to_roll_back(conn: psycopg.Connection[Any], to: str | None) -> list[Migration]:
+    """Applied migrations newer than ``to`` (all when None), newest first."""
+    done = applied(conn)
+    known = {m.version: m for m in available()}
+    if to is not None and to not in known and to != "0000":
+        raise SchemaError(
+            f"--to {to}: no such migration; known: {', '.join(sorted(known))} "
+            "(or 0000 for everything)"
+        )
+    versions = sorted((v for v in done if to is None or v > to), reverse=True)
+    missing = [v for v in versions if v not in known]
+    if missing:
+        raise SchemaError(f"applied migrations {missing} have no files in {paths.schema_dir()}")
+    return [known[v] for v in versions]
+
+
+def rollback(conn: psycopg.Connection[Any], to: str | None) -> list[Migration]:
+    conn.autocommit = True
+    reverted = []
+    for m in to_roll_back(conn, to):
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_ID,))
+            conn.execute(m.down.read_text(encoding="utf-8"))
+            conn.execute(
+                f"DELETE FROM {BOOKKEEPING}.schema_migrations WHERE version = %s", (m.version,)
+            )
+        reverted.append(m)
+    if not applied(conn):
+        conn.execute(f"DROP SCHEMA IF EXISTS {BOOKKEEPING} CASCADE")
+    return reverted

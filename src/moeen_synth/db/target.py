@@ -1,0 +1,89 @@
+"""Where the data goes: resolve the connection target from options and environment.
+
+Order of precedence: ``--dsn``, then ``DATABASE_URL``, then the platform seed README's
+``DB_HOST DB_PORT DB_NAME DB_USER DB_PASSWORD``, then the embedded server under ``outputs/``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from moeen_synth.errors import UsageError
+
+_PLATFORM_VARS = ("DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A database to connect to, and where that choice came from."""
+
+    dsn: str
+    source: str  # "--dsn", "DATABASE_URL", "DB_* variables" or "embedded"
+    embedded_dir: Path | None = None
+
+    @property
+    def display(self) -> str:
+        """The connection string with any password masked, safe to print or log."""
+        return redact(self.dsn)
+
+
+def redact(dsn: str) -> str:
+    """Mask the password in a URI or key=value connection string."""
+    try:
+        params = conninfo_to_dict(dsn)
+    except Exception:
+        return "<unparsable connection string>"
+    if "password" in params:
+        params["password"] = "******"
+    if dsn.startswith(("postgresql://", "postgres://")):
+        return _as_uri(params)
+    return make_conninfo(**{k: str(v) for k, v in params.items()})
+
+
+def _as_uri(params: Mapping[str, object]) -> str:
+    user = str(params.get("user", ""))
+    password = ":******" if "password" in params else ""
+    host = str(params.get("host", ""))
+    port = f":{params['port']}" if "port" in params else ""
+    auth = f"{user}{password}@" if user else ""
+    extra = {
+        k: v for k, v in params.items() if k not in {"user", "password", "host", "port", "dbname"}
+    }
+    query = "?" + "&".join(f"{k}={v}" for k, v in extra.items()) if extra else ""
+    if host.startswith("/"):
+        query = ("?" if not query else query + "&") + f"host={host}"
+        host = ""
+    return f"postgresql://{auth}{host}{port}/{params.get('dbname', '')}{query}"
+
+
+def from_environment(dsn: str | None, env: Mapping[str, str] | None = None) -> Target | None:
+    """The explicitly configured target, or None when the embedded server should be used."""
+    env = os.environ if env is None else env
+    if dsn:
+        return Target(dsn=dsn, source="--dsn")
+    if env.get("DATABASE_URL"):
+        return Target(dsn=env["DATABASE_URL"], source="DATABASE_URL")
+    present = [v for v in _PLATFORM_VARS if env.get(v)]
+    if present:
+        missing = [v for v in ("DB_HOST", "DB_NAME", "DB_USER") if not env.get(v)]
+        if missing:
+            raise UsageError(
+                f"DB_* variables are partly set ({', '.join(present)}); missing "
+                f"{', '.join(missing)}. Set all of DB_HOST DB_NAME DB_USER (DB_PORT and "
+                "DB_PASSWORD are optional), or use --dsn / DATABASE_URL instead."
+            )
+        params = {
+            "host": env["DB_HOST"],
+            "port": env.get("DB_PORT", "5432"),
+            "dbname": env["DB_NAME"],
+            "user": env["DB_USER"],
+        }
+        if env.get("DB_PASSWORD"):
+            params["password"] = env["DB_PASSWORD"]
+        return Target(dsn=make_conninfo(**params), source="DB_* variables")
+    return None

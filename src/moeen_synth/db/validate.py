@@ -1,0 +1,112 @@
+"""``moeen-synth validate``: the live schema against the expected one, and the data against
+the rules in ``checks``; a report with per-table row counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from moeen_synth import paths
+from moeen_synth.db import checks
+from moeen_synth.db.catalog import diff_catalogs, read_catalog
+from moeen_synth.db.migrate import PLATFORM_TABLES
+
+SNAPSHOT = "expected_catalog.json"
+# Present only where the server lacks uuid-ossp (schema/0001 then defines a stand-in).
+_OPTIONAL_FUNCTIONS = {"uuid_generate_v4"}
+
+
+def expected_catalog_path() -> Path:
+    return paths.schema_dir() / SNAPSHOT
+
+
+def normalised_catalog(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+    catalog = read_catalog(conn)
+    functions = catalog.get("functions")
+    if isinstance(functions, list):
+        catalog["functions"] = [f for f in functions if f.get("name") not in _OPTIONAL_FUNCTIONS]
+    elif isinstance(functions, dict):
+        catalog["functions"] = {
+            k: v for k, v in functions.items() if k.split("(")[0] not in _OPTIONAL_FUNCTIONS
+        }
+    return catalog
+
+
+def write_snapshot(conn: psycopg.Connection[Any], path: Path | None = None) -> Path:
+    target = path or expected_catalog_path()
+    target.write_text(
+        json.dumps(normalised_catalog(conn), indent=1, sort_keys=True, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    return target
+
+
+@dataclass
+class Report:
+    schema_problems: list[str] = field(default_factory=list)
+    check_results: list[tuple[str, int | None]] = field(default_factory=list)  # None: skipped
+    row_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def failures(self) -> list[str]:
+        bad = [f"schema: {p}" for p in self.schema_problems]
+        bad += [f"{name}: {n} row(s)" for name, n in self.check_results if n]
+        return bad
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def last_as_of(conn: psycopg.Connection[Any]) -> dt.datetime | None:
+    row = conn.execute("SELECT to_regclass('moeen_synth.loads') IS NOT NULL").fetchone()
+    if not row or not row[0]:
+        return None
+    found = conn.execute("SELECT max(as_of) FROM moeen_synth.loads").fetchone()
+    return found[0] if found else None
+
+
+def run_checks(
+    conn: psycopg.Connection[Any], as_of: dt.datetime | None
+) -> list[tuple[str, int | None]]:
+    results: list[tuple[str, int | None]] = []
+    for check in checks.CHECKS:
+        if check.needs_as_of and as_of is None:
+            results.append((check.name, None))
+            continue
+        row = conn.execute(check.sql.encode(), {"as_of": as_of}).fetchone()
+        results.append((check.name, int(row[0]) if row else 0))
+    return results
+
+
+def row_counts(conn: psycopg.Connection[Any]) -> dict[str, int]:
+    counts = {}
+    for table in PLATFORM_TABLES:
+        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+        counts[table] = int(row[0]) if row else 0
+    return counts
+
+
+def validate(
+    conn: psycopg.Connection[Any], *, as_of: dt.datetime | None = None, schema: bool = True
+) -> Report:
+    report = Report()
+    if schema:
+        expected = json.loads(expected_catalog_path().read_text(encoding="utf-8"))
+        report.schema_problems = diff_catalogs(expected, normalised_catalog(conn))
+        missing = [
+            t
+            for t in PLATFORM_TABLES
+            if t not in expected.get("tables", {})
+            or any(p.startswith(f"table {t}: missing") for p in report.schema_problems)
+        ]
+        if report.schema_problems and missing:
+            return report  # data checks would only fail on absent tables
+    report.check_results = run_checks(conn, as_of if as_of is not None else last_as_of(conn))
+    report.row_counts = row_counts(conn)
+    return report

@@ -1,0 +1,79 @@
+"""The tables moeen-synth fills, in foreign-key order, with each one's row count and
+generator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import polars as pl
+
+from moeen_synth.generators import (
+    billing,
+    chatbot,
+    clinical,
+    crm,
+    messaging,
+    people,
+    scheduling,
+    system,
+)
+from moeen_synth.generators.base import Context
+
+Generate = Callable[[Context, int, int], pl.DataFrame]
+Count = Callable[[Context], int]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    count: Count
+    generate: Generate | None
+    # Reference tables merge with rows already there (the platform's defaults): rows whose
+    # natural key exists are skipped instead of failing the load.
+    merge_key: tuple[str, ...] | None = None
+
+
+def _none(ctx: Context) -> int:
+    return 0
+
+
+TABLES: tuple[TableSpec, ...] = (
+    # roles and languages hold only the platform's default rows, from schema/0002.
+    TableSpec("roles", _none, None),
+    TableSpec("languages", _none, None),
+    TableSpec("users", people.user_count, people.users),
+    TableSpec(
+        "system_settings", lambda c: len(c.vocab.settings), messaging.system_settings, ("key",)
+    ),
+    TableSpec(
+        "notification_templates",
+        lambda c: len(messaging.template_rows(c)),
+        messaging.notification_templates,
+        ("name",),
+    ),
+    TableSpec(
+        "translations",
+        lambda c: len(messaging.translation_rows(c)),
+        messaging.translations,
+        ("language_code", "key", "namespace"),
+    ),
+    TableSpec("system_metrics", system.metric_count, system.system_metrics),
+    TableSpec("patients", lambda c: c.profile.tables.patients.count, people.patients),
+    TableSpec("doctors", lambda c: c.profile.tables.doctors.count, people.doctors),
+    TableSpec("appointments", scheduling.appointment_count, scheduling.appointments),
+    TableSpec("medical_records", clinical.record_count, clinical.medical_records),
+    TableSpec("file_uploads", system.upload_count, system.file_uploads),
+    TableSpec("insurance_claims", billing.claim_count, billing.insurance_claims),
+    TableSpec("payments", billing.payment_count, billing.payments),
+    TableSpec("notifications", messaging.notification_count, messaging.notifications),
+    TableSpec("audit_logs", system.audit_count, system.audit_logs),
+    TableSpec("reports", system.report_count, system.reports),
+    TableSpec("chatbot_flows", chatbot.flow_count, chatbot.chatbot_flows),
+    TableSpec("chatbot_conversations", chatbot.conversation_count, chatbot.chatbot_conversations),
+    TableSpec("chatbot_messages", chatbot.message_count, chatbot.chatbot_messages),
+    TableSpec("crm_leads", crm.lead_count, crm.crm_leads),
+    TableSpec("crm_activities", crm.activity_count, crm.crm_activities),
+)
+
+BY_NAME = {t.name: t for t in TABLES}

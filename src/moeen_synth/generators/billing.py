@@ -1,0 +1,174 @@
+"""Money: payments for appointments and insurance claims with their insurers.
+
+An appointment's payment_status and payment_method are decided in scheduling
+(``AppointmentFacts``); here they become rows: one payment per paid, partly paid or refunded
+appointment, one claim per appointment billed to insurance (a draft for future visits).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from moeen_synth.generators.base import HOUR, MINUTE, ChildIndex, Context, js, money, ts
+from moeen_synth.generators.clinical import patient_people
+from moeen_synth.generators.scheduling import AppointmentFacts, all_appointments
+
+
+def payment_index(ctx: Context) -> ChildIndex:
+    result: ChildIndex = ctx.cached(
+        "payment_index", lambda: ChildIndex(all_appointments(ctx).has_payment)
+    )
+    return result
+
+
+def claim_index(ctx: Context) -> ChildIndex:
+    result: ChildIndex = ctx.cached(
+        "claim_index", lambda: ChildIndex(all_appointments(ctx).has_claim)
+    )
+    return result
+
+
+class ClaimTimes:
+    """Submitted, approved and paid times in that order, all between the visit and as_of."""
+
+    def __init__(self, ctx: Context, f: AppointmentFacts) -> None:
+        s = ctx.stream
+        a = f.a
+        span = np.maximum(ctx.as_of - f.end, HOUR)
+        done = f.claim_status != "draft"
+        self.submitted = np.where(
+            done,
+            f.end
+            + (span * (0.05 + 0.25 * s("insurance_claims", "sub").uniform(a))).astype(np.int64),
+            -1,
+        )
+        rest = np.maximum(ctx.as_of - self.submitted, MINUTE)
+        approved = np.isin(f.claim_status, ["approved", "paid"])
+        self.approved = np.where(
+            approved,
+            self.submitted
+            + (rest * 0.5 * s("insurance_claims", "appr").uniform(a)).astype(np.int64),
+            -1,
+        )
+        rest2 = np.maximum(ctx.as_of - self.approved, MINUTE)
+        self.paid = np.where(
+            f.claim_status == "paid",
+            self.approved
+            + (rest2 * 0.9 * s("insurance_claims", "paid").uniform(a)).astype(np.int64),
+            -1,
+        )
+        self.created = np.where(
+            done,
+            self.submitted - s("insurance_claims", "drafted").integers(a, MINUTE, HOUR),
+            f.created + s("insurance_claims", "drafted").integers(a, MINUTE, HOUR),
+        )
+        self.created = np.minimum(self.created, ctx.as_of)
+        rejected = f.claim_status == "rejected"
+        self.decided = np.where(
+            rejected,
+            self.submitted
+            + (rest * 0.5 * s("insurance_claims", "rej").uniform(a)).astype(np.int64),
+            -1,
+        )
+        self.updated = np.maximum.reduce(
+            [self.created, self.submitted, self.approved, self.paid, self.decided]
+        )
+
+
+def payment_count(ctx: Context) -> int:
+    return payment_index(ctx).total
+
+
+def claim_count(ctx: Context) -> int:
+    return claim_index(ctx).total
+
+
+def payments(ctx: Context, start: int, stop: int) -> pl.DataFrame:
+    rows = np.arange(start, stop, dtype=np.int64)
+    parent, _ = payment_index(ctx).locate(rows)
+    f = AppointmentFacts(ctx, parent)
+    s = ctx.stream
+    insurance = f.payment_method == "insurance"
+    claim_t = ClaimTimes(ctx, f)
+    at_desk = f.end - s("payments", "desk").integers(rows, 0, 20 * MINUTE)
+    prepaid_at = f.created + s("payments", "online").integers(rows, MINUTE, 30 * MINUTE)
+    completed = f.status == "completed"
+    paid_at = np.where(insurance, claim_t.paid, np.where(completed, at_desk, prepaid_at))
+    paid_at = np.minimum(paid_at, ctx.as_of)
+    refunded = f.payment_status == "refunded"
+    refund_at = np.minimum(np.maximum(paid_at + HOUR, f.start - 2 * HOUR), ctx.as_of)
+    updated = np.where(refunded, np.maximum(refund_at, paid_at), paid_at)
+    methods = f.payment_method.tolist()
+    txn = s("payments", "txn").bits(rows).tolist()
+    transaction = [
+        None if m == "cash" else f"TXN{t:016X}" for m, t in zip(methods, txn, strict=True)
+    ]
+    gateway = [
+        {"gateway": "moyasar", "status": "refunded" if r else "paid", "id": t}
+        if m == "card"
+        else {}
+        for m, t, r in zip(methods, transaction, refunded.tolist(), strict=True)
+    ]
+    return pl.DataFrame(
+        {
+            "id": ctx.ids("payments", rows),
+            "appointment_id": ctx.ids("appointments", parent),
+            "patient_id": ctx.ids("patients", f.patient),
+            "amount": money(f.payment_amount),
+            "currency": ["SAR"] * len(rows),
+            "payment_method": methods,
+            "status": np.where(refunded, "refunded", "completed").tolist(),
+            "transaction_id": transaction,
+            "gateway_response": js(gateway),
+            "paid_at": ts(paid_at),
+            "created_at": ts(paid_at),
+            "updated_at": ts(updated),
+        }
+    )
+
+
+def insurance_claims(ctx: Context, start: int, stop: int) -> pl.DataFrame:
+    v = ctx.vocab
+    rows = np.arange(start, stop, dtype=np.int64)
+    parent, _ = claim_index(ctx).locate(rows)
+    f = AppointmentFacts(ctx, parent)
+    t = ClaimTimes(ctx, f)
+    langs = patient_people(ctx, f.patient).language
+    reasons = [r["key"] for r in v.texts if r["key"].startswith("claim.reject.")]
+    pick = ctx.stream("insurance_claims", "reason").integers(rows, 0, len(reasons)).tolist()
+    rejection = [
+        v.text(reasons[k], lg) if st == "rejected" else None
+        for st, k, lg in zip(f.claim_status.tolist(), pick, langs, strict=True)
+    ]
+    years = [1970 + int(x // 31_556_952) for x in f.start.tolist()]
+    ns = f"-{ctx.namespace}" if ctx.namespace else ""
+    data = [
+        {
+            "icd10": v.diagnoses[d]["icd10"] if d >= 0 else None,
+            "service": "consultation",
+            "visit_type": ty,
+        }
+        for d, ty in zip(f.diagnosis.tolist(), f.type.tolist(), strict=True)
+    ]
+    return pl.DataFrame(
+        {
+            "id": ctx.ids("insurance_claims", rows),
+            "patient_id": ctx.ids("patients", f.patient),
+            "appointment_id": ctx.ids("appointments", parent),
+            "claim_number": [
+                f"CLM-{y}-{r + 1:08d}{ns}" for y, r in zip(years, rows.tolist(), strict=True)
+            ],
+            "provider": [v.insurers[i]["name_en"] for i in f.insurer.tolist()],
+            "status": f.claim_status.tolist(),
+            "amount": money(f.fee),
+            "approved_amount": money(f.approved_amount),
+            "rejection_reason": rejection,
+            "submitted_at": ts(t.submitted),
+            "approved_at": ts(t.approved),
+            "paid_at": ts(t.paid),
+            "claim_data": js(data),
+            "created_at": ts(t.created),
+            "updated_at": ts(t.updated),
+        }
+    )

@@ -1,0 +1,143 @@
+"""CRM: leads for the clinic's packages and the staff's activities on them."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from moeen_synth.generators.base import DAY, HOUR, Context, js, pick, ts
+from moeen_synth.generators.people import People, layout
+from moeen_synth.keys import as_list
+
+SOURCES = ("website", "instagram", "snapchat", "google_ads", "referral", "walk_in", "whatsapp")
+STATUSES = ("new", "contacted", "qualified", "proposal", "negotiation", "closed_won", "closed_lost")
+PRIORITIES = ("low", "medium", "high")
+ACTIVITY_TYPES = ("call", "email", "meeting", "note", "task")
+
+
+def _owners(ctx: Context) -> np.ndarray:
+    return layout(ctx).users_of("staff", "supervisor")
+
+
+def lead_count(ctx: Context) -> int:
+    return ctx.profile.tables.activity.crm_leads
+
+
+class LeadFacts:
+    def __init__(self, ctx: Context, lead: np.ndarray) -> None:
+        self.lead = lead = np.asarray(lead, dtype=np.int64)
+        owners = _owners(ctx)
+        self.owner = owners[ctx.stream("crm_leads", "owner").integers(lead, 0, len(owners))]
+        self.created = ctx.as_of - ctx.stream("crm_leads", "created").integers(
+            lead, DAY, ctx.profile.history_days * DAY
+        )
+        self.arabic = ctx.share(
+            "crm_leads", "language", lead, lead_count(ctx), ctx.profile.arabic_share
+        )
+
+
+def crm_leads(ctx: Context, start: int, stop: int) -> pl.DataFrame:
+    v = ctx.vocab
+    lead = np.arange(start, stop, dtype=np.int64)
+    f = LeadFacts(ctx, lead)
+    s = ctx.stream
+    arab_first = [i for i, r in enumerate(v.first_names) if r["origin"] == "arab"]
+    arab_family = [i for i, r in enumerate(v.family_names) if r["origin"] == "arab"]
+    first = np.array(arab_first)[s("crm_leads", "first").integers(lead, 0, len(arab_first))]
+    family = np.array(arab_family)[s("crm_leads", "family").integers(lead, 0, len(arab_family))]
+    fa, fe = pick(v.first_names, first, "name_ar"), pick(v.first_names, first, "name_en")
+    la, le = pick(v.family_names, family, "name_ar"), pick(v.family_names, family, "name_en")
+    arabic = f.arabic.tolist()
+    names = [
+        f"{a} {b}" if ar else f"{c} {d}"
+        for a, b, c, d, ar in zip(fa, la, fe, le, arabic, strict=True)
+    ]
+    domains = ctx.profile.email_domains
+    ns = f"n{ctx.namespace}" if ctx.namespace else ""
+    emails = [
+        f"lead{i + 1}{ns}.{e.lower().replace('-', '')}@{domains[i % len(domains)]}"
+        for i, e in zip(lead.tolist(), le, strict=True)
+    ]
+    status = np.array(STATUSES, dtype=object)[
+        ctx.mix("crm_leads", "status", lead, lead_count(ctx), (3, 3, 2, 1, 1, 2, 2))
+    ]
+    interest = pick(
+        v.specialities, s("crm_leads", "interest").integers(lead, 0, len(v.specialities)), "name_en"
+    )
+    updated = np.minimum(
+        f.created + s("crm_leads", "updated").integers(lead, HOUR, 20 * DAY), ctx.as_of
+    )
+    return pl.DataFrame(
+        {
+            "id": ctx.ids("crm_leads", lead),
+            "name": names,
+            "email": emails,
+            "phone": [
+                f"+9665{n:08d}" for n in as_list(s("crm_leads", "phone").integers(lead, 0, 10**8))
+            ],
+            "source": np.array(SOURCES, dtype=object)[
+                ctx.mix("crm_leads", "source", lead, lead_count(ctx), (4, 3, 2, 2, 2, 1, 3))
+            ].tolist(),
+            "status": status.tolist(),
+            "priority": np.array(PRIORITIES, dtype=object)[
+                ctx.mix("crm_leads", "priority", lead, lead_count(ctx), (1, 2, 1))
+            ].tolist(),
+            "assigned_to": ctx.ids("users", f.owner),
+            "notes": None,
+            "metadata": js(
+                [
+                    {"interest": i, "language": "ar" if a else "en"}
+                    for i, a in zip(interest, arabic, strict=True)
+                ]
+            ),
+            "created_at": ts(f.created),
+            "updated_at": ts(np.maximum(updated, f.created)),
+        },
+        schema_overrides={"notes": pl.String},
+    )
+
+
+def activity_count(ctx: Context) -> int:
+    t = ctx.profile.tables.activity
+    return t.crm_leads * t.activities_per_lead
+
+
+def crm_activities(ctx: Context, start: int, stop: int) -> pl.DataFrame:
+    rows = np.arange(start, stop, dtype=np.int64)
+    per = ctx.profile.tables.activity.activities_per_lead
+    lead, ordinal = rows // per, rows % per
+    f = LeadFacts(ctx, lead)
+    owner = People(ctx, f.owner)
+    kind = np.array(ACTIVITY_TYPES, dtype=object)[
+        ctx.mix("crm_activities", "type", rows, activity_count(ctx), (3, 2, 1, 2, 1))
+    ]
+    scheduled = f.created + (ordinal + 1) * ctx.stream("crm_activities", "when").integers(
+        rows, HOUR, 5 * DAY
+    )
+    past = scheduled <= ctx.as_of
+    status = np.where(
+        past,
+        np.where(
+            ctx.stream("crm_activities", "cancel").uniform(rows) < 0.1, "cancelled", "completed"
+        ),
+        "pending",
+    )
+    completed = np.where(status == "completed", np.minimum(scheduled + HOUR, ctx.as_of), -1)
+    subject = [
+        ctx.vocab.text(f"crm.{k}", lg) for k, lg in zip(kind.tolist(), owner.language, strict=True)
+    ]
+    return pl.DataFrame(
+        {
+            "id": ctx.ids("crm_activities", rows),
+            "lead_id": ctx.ids("crm_leads", lead),
+            "user_id": ctx.ids("users", f.owner),
+            "activity_type": kind.tolist(),
+            "subject": subject,
+            "description": None,
+            "scheduled_at": ts(scheduled),
+            "completed_at": ts(completed),
+            "status": status.tolist(),
+            "created_at": ts(np.minimum(f.created + ordinal * HOUR, ctx.as_of)),
+        },
+        schema_overrides={"description": pl.String},
+    )

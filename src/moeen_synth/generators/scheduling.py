@@ -1,0 +1,330 @@
+"""Appointments: each doctor's calendar, the patient in each slot, and what became of it.
+
+Appointment ``a`` is doctor ``a % D``'s ``k = a // D``-th slot. Slot ``k`` maps to one start
+time for every doctor (a keyed permutation of the clinic's working slots, in the past or the
+future of ``as_of``), so a doctor never has two appointments at once. The patients of the
+``D`` appointments at slot ``k`` are distinct positions in their age group's pool, so a
+patient never has two at once either. Everything else (status, payment, claim, records)
+follows from the appointment's index, time and people.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import polars as pl
+
+from moeen_synth.errors import UsageError
+from moeen_synth.generators.base import DAY, HOUR, I64, MINUTE, Context, js, money, ts
+from moeen_synth.generators.people import (
+    doctor_facts,
+    insurer_of,
+    patient_groups,
+)
+
+SLOT = 30 * MINUTE
+OPEN_HOUR, CLOSE_HOUR = 9, 17  # local time, Asia/Riyadh (UTC+3, no daylight saving)
+UTC_OFFSET = 3 * HOUR
+WORK_WEEKDAYS = (6, 0, 1, 2, 3)  # Python weekday(): Sunday..Thursday
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Working slot start times (epoch seconds) before and after ``as_of``."""
+
+    past: I64
+    future: I64
+
+
+def _coprime_step(n: int) -> int:
+    step = max(1, int(n * 0.6180339887)) | 1
+    while math.gcd(step, n) != 1:
+        step += 2
+    return step
+
+
+def calendar(ctx: Context) -> Calendar:
+    def build() -> Calendar:
+        pr = ctx.profile
+        first_day = (ctx.as_of + UTC_OFFSET) // DAY - pr.history_days
+        last_day = (ctx.as_of + UTC_OFFSET) // DAY + pr.future_days
+        days = np.arange(first_day, last_day + 1, dtype=np.int64)
+        weekday = (days + 3) % 7  # 1970-01-01 was a Thursday (weekday 3)
+        days = days[np.isin(weekday, WORK_WEEKDAYS)]
+        per_day = (CLOSE_HOUR - OPEN_HOUR) * HOUR // SLOT
+        starts = (
+            days[:, None] * DAY
+            - UTC_OFFSET
+            + OPEN_HOUR * HOUR
+            + np.arange(per_day, dtype=np.int64)[None, :] * SLOT
+        ).ravel()
+        past = starts[starts + SLOT <= ctx.as_of]
+        future = starts[starts >= ctx.as_of + HOUR]
+        return Calendar(past, future)
+
+    result: Calendar = ctx.cached("calendar", build)
+    return result
+
+
+STATUS_PAST = ("completed", "no_show", "cancelled")
+STATUS_FUTURE = ("pending", "confirmed", "cancelled")
+TYPES = ("consultation", "follow_up", "emergency", "surgery", "checkup")
+SELF_PAY = ("cash", "card", "bank_transfer")
+CLAIM_DONE = ("submitted", "under_review", "approved", "rejected", "paid")
+
+
+def check_capacity(ctx: Context) -> None:
+    t = ctx.profile.tables
+    cal = calendar(ctx)
+    slots_needed = -(-t.appointments.count // t.doctors.count)
+    for label, have, share in (
+        ("past", len(cal.past), 1 - t.appointments.future_share),
+        ("future", len(cal.future), t.appointments.future_share),
+    ):
+        need = int(slots_needed * share * 1.05) + 2
+        if share > 0 and need > have:
+            raise UsageError(
+                f"tables.appointments.count: {t.appointments.count} appointments for "
+                f"{t.doctors.count} doctors need about {need} {label} slots per doctor, but "
+                f"the window has {have}; raise history_days/future_days or tables.doctors.count"
+            )
+
+
+def _weights(mix: dict[str, float], names: tuple[str, ...]) -> list[float]:
+    return [mix.get(n, 0.0) for n in names]
+
+
+class AppointmentCore:
+    """What follows from an appointment's index alone: doctor, slot, time, patient, status."""
+
+    def __init__(self, ctx: Context, a: I64) -> None:
+        self.ctx = ctx
+        self.a = a = np.asarray(a, dtype=np.int64)
+        t = ctx.profile.tables
+        ta = t.appointments
+        n = ta.count
+        D = t.doctors.count
+        df = doctor_facts(ctx)
+        cal = calendar(ctx)
+        self.doctor = a % D
+        k = a // D
+        n_slots = -(-n // D)
+        self.future = ctx.share("appointments", "future", k, n_slots, ta.future_share)
+        past_pos = (k * _coprime_step(max(1, len(cal.past))) + 7) % max(1, len(cal.past))
+        fut_pos = (k * _coprime_step(max(1, len(cal.future))) + 3) % max(1, len(cal.future))
+        past_t = cal.past[past_pos] if len(cal.past) else np.zeros_like(a)
+        fut_t = cal.future[fut_pos] if len(cal.future) else np.zeros_like(a)
+        self.start = np.where(self.future, fut_t, past_t)
+        self.end = self.start + SLOT
+
+        # Patient: a distinct pool position for each doctor of the group at slot k.
+        n_child, n_adult = patient_groups(ctx)
+        g = df.group[self.doctor]
+        size = np.where(g == 1, n_child, n_adult)
+        base = np.where(g == 1, 0, n_child)
+        shift = ctx.stream("appointments", "patient_shift").integers(k, 0, 1 << 30)
+        self.patient = base + (k * df.group_size[g] + df.rank[self.doctor] + shift) % size
+
+        past_s = ctx.mix("appointments", "past_status", a, n, _weights(ta.past_status, STATUS_PAST))
+        fut_s = ctx.mix(
+            "appointments", "future_status", a, n, _weights(ta.future_status, STATUS_FUTURE)
+        )
+        self.status = np.where(
+            self.future,
+            np.array(STATUS_FUTURE, dtype=object)[fut_s],
+            np.array(STATUS_PAST, dtype=object)[past_s],
+        )
+        self.type = np.array(TYPES, dtype=object)[
+            ctx.mix("appointments", "type", a, n, _weights(ta.types, TYPES))
+        ]
+        self.fee = df.fee_halalas[self.doctor]
+        # Booked before the visit and never after as_of.
+        booked = self.start - ctx.stream("appointments", "booked").integers(a, 2 * HOUR, 21 * DAY)
+        self.created = np.minimum(
+            booked, ctx.as_of - ctx.stream("appointments", "lag").integers(a, 10 * MINUTE, 3 * DAY)
+        )
+        self.insurer = insurer_of(ctx, self.patient)
+        self.tries_insurance = (self.insurer >= 0) & ctx.share(
+            "appointments", "use_insurance", a, n, ta.insurance_share
+        )
+        self.completed = self.status == "completed"
+        self.has_claim = self.tries_insurance & (self.completed | (self.status == "confirmed"))
+        self.prepaid = (
+            ctx.share("appointments", "prepaid", a, n, ta.prepaid_share)
+            & ~self.tries_insurance
+            & np.isin(self.status, ["confirmed", "cancelled"])
+        )
+        self.self_pay = ~self.tries_insurance & self.completed
+
+
+class Ranks:
+    """Each appointment's rank among those of its kind, over all appointments.
+
+    Mixes within a kind (claim outcomes among claims, prescriptions among completed visits)
+    are drawn over these ranks, so their shares hold exactly even for a handful of rows. The
+    claim rank is also the claim's row number.
+    """
+
+    def __init__(self, ctx: Context) -> None:
+        core = AppointmentCore(ctx, np.arange(ctx.profile.tables.appointments.count))
+        self.completed = np.cumsum(core.completed) - 1
+        self.n_completed = int(core.completed.sum())
+        self.claim = np.cumsum(core.has_claim) - 1
+        self.n_claims = int(core.has_claim.sum())
+        self.self_pay = np.cumsum(core.self_pay) - 1
+        self.n_self_pay = int(core.self_pay.sum())
+        self.prepaid = np.cumsum(core.prepaid) - 1
+        self.n_prepaid = int(core.prepaid.sum())
+
+
+def ranks(ctx: Context) -> Ranks:
+    result: Ranks = ctx.cached("appointment_ranks", lambda: Ranks(ctx))
+    return result
+
+
+class AppointmentFacts(AppointmentCore):
+    """Everything derivable about appointments ``a``: money, claim and clinical outcome."""
+
+    def __init__(self, ctx: Context, a: I64) -> None:
+        super().__init__(ctx, a)
+        a = self.a
+        t = ctx.profile.tables
+        ta = t.appointments
+        r = ranks(ctx)
+        completed = self.completed
+
+        claim_i = ctx.mix(
+            "insurance_claims",
+            "status",
+            r.claim[a],
+            r.n_claims,
+            _weights(t.insurance_claims.status, CLAIM_DONE),
+        )
+        self.claim_status = np.where(
+            self.has_claim & completed,
+            np.array(CLAIM_DONE, dtype=object)[claim_i],
+            np.where(self.has_claim, "draft", np.array(None, dtype=object)),
+        )
+        self_pay = np.array(SELF_PAY, dtype=object)[
+            ctx.mix(
+                "appointments",
+                "method",
+                r.self_pay[a],
+                r.n_self_pay,
+                _weights(ta.self_pay_methods, SELF_PAY),
+            )
+        ]
+        online = np.where(
+            ctx.share("appointments", "online", r.prepaid[a], r.n_prepaid, 0.5),
+            "card",
+            "bank_transfer",
+        )
+        rejected = self.claim_status == "rejected"
+        claim_paid = self.claim_status == "paid"
+        full = ctx.stream("insurance_claims", "full").uniform(a) < 0.6
+        approved_share = np.where(full, 1.0, t.insurance_claims.coverage)
+        self.approved_amount = np.where(
+            np.isin(self.claim_status, ["approved", "paid"]),
+            (self.fee * approved_share).astype(np.int64) // 100 * 100,
+            -1,
+        )
+        # A rejected claim turns into self-pay at the desk.
+        self.payment_method = np.where(
+            self.tries_insurance & ~rejected, "insurance", np.where(self.prepaid, online, self_pay)
+        ).astype(object)
+        self.payment_method[(self.status == "pending") & ~self.prepaid] = None
+        self.payment_method[self.status == "no_show"] = None
+        self.payment_method[(self.status == "cancelled") & ~self.prepaid] = None
+        self.payment_status = np.full(len(a), "unpaid", dtype=object)
+        self.payment_status[self.self_pay | (completed & rejected)] = "paid"
+        self.payment_status[self.prepaid & (self.status != "cancelled")] = "paid"
+        self.payment_status[claim_paid] = np.where(
+            self.approved_amount[claim_paid] < self.fee[claim_paid], "partial", "paid"
+        )
+        self.payment_status[self.prepaid & (self.status == "cancelled")] = "refunded"
+        self.has_payment = self.payment_status != "unpaid"
+        self.payment_amount = np.where(claim_paid, self.approved_amount, self.fee)
+
+        tr = t.medical_records
+        self.has_rx = completed & ctx.share(
+            "medical_records", "rx", r.completed[a], r.n_completed, tr.prescription_share
+        )
+        self.has_lab = completed & ctx.share(
+            "medical_records", "lab", r.completed[a], r.n_completed, tr.lab_share
+        )
+        self.follow_up = completed & ctx.share(
+            "appointments", "follow_up", r.completed[a], r.n_completed, ta.follow_up_share
+        )
+
+    @cached_property
+    def diagnosis(self) -> I64:
+        """Index into the diagnoses vocabulary: one the doctor's speciality sees, fitting the
+        patient's age and sex."""
+        from moeen_synth.generators.clinical import diagnosis_for
+
+        return diagnosis_for(self.ctx, self)
+
+    @cached_property
+    def medication(self) -> I64:
+        from moeen_synth.generators.clinical import medication_for
+
+        return medication_for(self.ctx, self)
+
+
+def appointment_count(ctx: Context) -> int:
+    check_capacity(ctx)
+    return ctx.profile.tables.appointments.count
+
+
+def all_appointments(ctx: Context) -> AppointmentFacts:
+    """Facts for every appointment, for the tables whose row counts derive from them."""
+    result: AppointmentFacts = ctx.cached(
+        "all_appointments",
+        lambda: AppointmentFacts(ctx, np.arange(ctx.profile.tables.appointments.count)),
+    )
+    return result
+
+
+def appointments(ctx: Context, start: int, stop: int) -> pl.DataFrame:
+    from moeen_synth.generators.clinical import appointment_texts
+
+    a = np.arange(start, stop, dtype=np.int64)
+    f = AppointmentFacts(ctx, a)
+    diagnosis, prescription, notes = appointment_texts(ctx, f)
+    follow_date = np.where(
+        f.follow_up, f.start + ctx.stream("appointments", "fu_days").integers(a, 7, 43) * DAY, -1
+    )
+    done = np.isin(f.status, ["completed", "no_show"])
+    updated = np.where(
+        done,
+        f.end + ctx.stream("appointments", "closed").integers(a, 60, HOUR),
+        f.created + ctx.stream("appointments", "touched").integers(a, 0, HOUR),
+    )
+    updated = np.minimum(updated, ctx.as_of)
+    updated = np.maximum(updated, f.created)
+    return pl.DataFrame(
+        {
+            "id": ctx.ids("appointments", a),
+            "patient_id": ctx.ids("patients", f.patient),
+            "doctor_id": ctx.ids("doctors", f.doctor),
+            "scheduled_at": ts(f.start),
+            "duration_minutes": np.full(len(a), SLOT // MINUTE),
+            "type": f.type.tolist(),
+            "status": f.status.tolist(),
+            "payment_status": f.payment_status.tolist(),
+            "payment_method": f.payment_method.tolist(),
+            "notes": notes,
+            "diagnosis": diagnosis,
+            "prescription": prescription,
+            "follow_up_required": f.follow_up,
+            "follow_up_date": ts(follow_date),
+            "created_at": ts(f.created),
+            "updated_at": ts(updated),
+        }
+    )
+
+
+__all__ = ["AppointmentFacts", "appointments", "js", "money"]

@@ -1,0 +1,233 @@
+"""System tables: audit log entries about rows that exist, reports, metrics and uploads."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from moeen_synth.generators.base import DAY, HOUR, MINUTE, ChildIndex, Context, Sources, js, ts
+from moeen_synth.generators.billing import payment_index
+from moeen_synth.generators.people import People, layout
+from moeen_synth.generators.scheduling import AppointmentFacts, all_appointments
+
+# Documentation address blocks (RFC 5737): never a real client.
+NETWORKS = ("192.0.2", "198.51.100", "203.0.113")
+
+
+def audit_sources(ctx: Context) -> Sources:
+    def build() -> Sources:
+        share = ctx.profile.tables.activity.audit_per_appointment
+        n = ctx.profile.tables.appointments.count
+        a = np.arange(n)
+        picked = ctx.share("audit_logs", "appointments", a, n, share)
+        return Sources(
+            (
+                ("appointment", ChildIndex(picked)),
+                ("payment", ChildIndex(np.ones(payment_index(ctx).total, dtype=bool))),
+            )
+        )
+
+    result: Sources = ctx.cached("audit_sources", build)
+    return result
+
+
+def audit_count(ctx: Context) -> int:
+    return audit_sources(ctx).total
+
+
+def audit_logs(ctx: Context, start: int, stop: int) -> pl.DataFrame:
+    lay = layout(ctx)
+    parts = []
+    for kind, rows, parent, _ in audit_sources(ctx).split(start, stop):
+        if kind == "appointment":
+            f = AppointmentFacts(ctx, parent)
+            entity = ctx.ids("appointments", parent)
+            action = ["appointment.created"] * len(rows)
+            new = [{"status": "pending", "scheduled_at": int(s)} for s in f.start.tolist()]
+            when = f.created
+        else:
+            appts = np.flatnonzero(all_appointments(ctx).has_payment)[parent]
+            f = AppointmentFacts(ctx, appts)
+            entity = ctx.ids("payments", parent)
+            action = ["payment.completed"] * len(rows)
+            new = [{"status": "completed", "method": m} for m in f.payment_method.tolist()]
+            when = np.minimum(f.end, ctx.as_of)
+        parts.append((rows, f.patient + lay.offset("patient"), kind, entity, action, new, when))
+    rows = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
+    users = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
+    s = ctx.stream
+    net = s("audit_logs", "net").integers(rows, 0, len(NETWORKS)).tolist()
+    host = s("audit_logs", "host").integers(rows, 1, 255).tolist()
+    agent = s("audit_logs", "agent").integers(rows, 0, len(ctx.vocab.user_agents)).tolist()
+    return pl.DataFrame(
+        {
+            "id": ctx.ids("audit_logs", rows),
+            "user_id": ctx.ids("users", users),
+            "action": [a for p in parts for a in p[4]],
+            "entity_type": [p[2] for p in parts for _ in p[0]],
+            "entity_id": [e for p in parts for e in p[3]],
+            "old_values": [None] * len(rows),
+            "new_values": js([n for p in parts for n in p[5]]),
+            "ip_address": [f"{NETWORKS[n]}.{h}" for n, h in zip(net, host, strict=True)],
+            "user_agent": [ctx.vocab.user_agents[k]["user_agent"] for k in agent],
+            "created_at": ts(np.concatenate([p[6] for p in parts]) if parts else rows),
+        },
+        schema_overrides={
+            "old_values": pl.String,
+            "action": pl.String,
+            "entity_type": pl.String,
+            "entity_id": pl.String,
+        },
+    )
+
+
+REPORT_TYPES = (
+    "dashboard_metrics",
+    "patient_statistics",
+    "financial_report",
+    "appointment_analytics",
+    "custom",
+)
+
+
+def report_count(ctx: Context) -> int:
+    return ctx.profile.tables.activity.reports
+
+
+def reports(ctx: Context, start: int, stop: int) -> pl.DataFrame:
+    r = np.arange(start, stop, dtype=np.int64)
+    lay = layout(ctx)
+    authors = lay.users_of("admin", "supervisor")
+    author = authors[ctx.stream("reports", "author").integers(r, 0, len(authors))]
+    people = People(ctx, author)
+    kind = np.array(REPORT_TYPES, dtype=object)[
+        ctx.mix("reports", "type", r, report_count(ctx), (3, 2, 2, 2, 1))
+    ]
+    made = ctx.as_of - ctx.stream("reports", "made").integers(
+        r, HOUR, ctx.profile.history_days * DAY
+    )
+    t = ctx.profile.tables
+    data = [
+        {
+            "patients": t.patients.count,
+            "doctors": t.doctors.count,
+            "appointments": t.appointments.count,
+        }
+        for _ in r.tolist()
+    ]
+    params = [{"from": int(m - 30 * DAY), "to": int(m), "currency": "SAR"} for m in made.tolist()]
+    return pl.DataFrame(
+        {
+            "id": ctx.ids("reports", r),
+            "name": [
+                ctx.vocab.text(f"report.{k}", lg)
+                for k, lg in zip(kind.tolist(), people.language, strict=True)
+            ],
+            "type": kind.tolist(),
+            "generated_by": ctx.ids("users", author),
+            "parameters": js(params),
+            "data": js(data),
+            "file_path": [
+                f"reports/{k}-{i + 1}.pdf" for k, i in zip(kind.tolist(), r.tolist(), strict=True)
+            ],
+            "status": ["completed"] * len(r),
+            "generated_at": ts(made),
+            "expires_at": ts(made + 30 * DAY),
+        }
+    )
+
+
+METRICS = (
+    ("active_users", "count"),
+    ("appointments_booked", "count"),
+    ("api_latency_p95", "ms"),
+    ("database_size", "MB"),
+    ("chatbot_sessions", "count"),
+)
+
+
+def metric_count(ctx: Context) -> int:
+    return ctx.profile.tables.activity.metrics
+
+
+def system_metrics(ctx: Context, start: int, stop: int) -> pl.DataFrame:
+    m = np.arange(start, stop, dtype=np.int64)
+    which = m % len(METRICS)
+    value = ctx.stream("system_metrics", "value").integers(m, 10, 5000)
+    frac = ctx.stream("system_metrics", "frac").integers(m, 0, 10000)
+    n = max(1, metric_count(ctx))
+    when = ctx.as_of - ctx.profile.history_days * DAY + (m * ctx.profile.history_days * DAY) // n
+    return pl.DataFrame(
+        {
+            "id": ctx.ids("system_metrics", m),
+            "metric_key": [METRICS[k][0] for k in which.tolist()],
+            "metric_value": [
+                f"{v}.{f:04d}" for v, f in zip(value.tolist(), frac.tolist(), strict=True)
+            ],
+            "metric_unit": [METRICS[k][1] for k in which.tolist()],
+            "metadata": js([{"source": "moeen-synth", "window": "1h"}] * len(m)),
+            "recorded_at": ts(when),
+        }
+    )
+
+
+UPLOAD_KINDS = (
+    ("medical", "application/pdf", "report"),
+    ("insurance", "image/jpeg", "card"),
+    ("lab_result", "application/pdf", "lab"),
+    ("prescription", "image/png", "rx"),
+    ("general", "image/jpeg", "id"),
+)
+
+
+def upload_patients(ctx: Context) -> np.ndarray:
+    def build() -> np.ndarray:
+        p = np.arange(ctx.profile.tables.patients.count, dtype=np.int64)
+        share = ctx.profile.tables.activity.file_uploads_per_patient
+        return p[ctx.share("file_uploads", "who", p, len(p), share)]
+
+    result: np.ndarray = ctx.cached("upload_patients", build)
+    return result
+
+
+def upload_count(ctx: Context) -> int:
+    return len(upload_patients(ctx))
+
+
+def file_uploads(ctx: Context, start: int, stop: int) -> pl.DataFrame:
+    r = np.arange(start, stop, dtype=np.int64)
+    lay = layout(ctx)
+    u = upload_patients(ctx)[r] + lay.offset("patient")
+    people = People(ctx, u)
+    kind = ctx.mix("file_uploads", "kind", r, upload_count(ctx), (3, 2, 2, 2, 1))
+    s = ctx.stream
+    digest = [s("file_uploads", f"hash{k}").bits(r).tolist() for k in range(4)]
+    hashes = ["".join(f"{d[i]:016x}" for d in digest) for i in range(len(r))]
+    names = [
+        f"{UPLOAD_KINDS[k][2]}-{h[:12]}.{UPLOAD_KINDS[k][1].split('/')[1]}"
+        for k, h in zip(kind.tolist(), hashes, strict=True)
+    ]
+    created = np.minimum(
+        people.created + s("file_uploads", "when").integers(r, MINUTE, 300 * DAY), ctx.as_of
+    )
+    return pl.DataFrame(
+        {
+            "id": ctx.ids("file_uploads", r),
+            "user_id": ctx.ids("users", u),
+            "file_name": names,
+            "original_name": [
+                f"{UPLOAD_KINDS[k][2]}_{i + 1}.{UPLOAD_KINDS[k][1].split('/')[1]}"
+                for k, i in zip(kind.tolist(), r.tolist(), strict=True)
+            ],
+            "file_path": [
+                f"uploads/{uid}/{n}" for uid, n in zip(ctx.ids("users", u), names, strict=True)
+            ],
+            "file_size": s("file_uploads", "size").integers(r, 20_000, 5_000_000),
+            "mime_type": [UPLOAD_KINDS[k][1] for k in kind.tolist()],
+            "file_hash": hashes,
+            "upload_type": [UPLOAD_KINDS[k][0] for k in kind.tolist()],
+            "is_processed": s("file_uploads", "processed").uniform(r) < 0.9,
+            "metadata": js([{"source": "patient_app"}] * len(r)),
+            "created_at": ts(created),
+        }
+    )

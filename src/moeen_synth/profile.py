@@ -1,0 +1,248 @@
+"""Profiles: versioned YAML files that say how many of what, with which mixes.
+
+Validation collects every problem with its path (``tables.appointments.count: ...``) and the
+fix, and raises once. ``--scale`` and ``--seed`` override a loaded profile.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from moeen_synth import paths
+from moeen_synth.errors import ProfileError, UsageError
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+Count = Annotated[int, Field(ge=0)]
+Mix = dict[str, Annotated[float, Field(ge=0.0)]]
+
+RESERVED_DOMAINS = ("example.com", "example.org", "example.net")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_mix(value: Mix, allowed: tuple[str, ...]) -> Mix:
+    unknown = sorted(set(value) - set(allowed))
+    if unknown:
+        raise ValueError(f"unknown value(s) {unknown}; allowed: {list(allowed)}")
+    if value and sum(value.values()) <= 0:
+        raise ValueError("weights must not all be zero")
+    return value
+
+
+class Users(_Strict):
+    admins: Count = 1
+    supervisors: Count = 1
+    staff: Count = 1
+
+
+class Doctors(_Strict):
+    count: Annotated[int, Field(ge=1)] = 3
+    specialities: list[str] = Field(default_factory=list)
+    available_share: Share = 0.9
+
+
+class Patients(_Strict):
+    count: Annotated[int, Field(ge=1)] = 4
+    child_share: Share = 0.25
+    insured_share: Share = 0.7
+    activated_share: Share = 0.9
+    female_share: Share = 0.5
+
+
+class Appointments(_Strict):
+    count: Count = 6
+    future_share: Share = 0.3
+    past_status: Mix = Field(
+        default_factory=lambda: {"completed": 0.8, "no_show": 0.1, "cancelled": 0.1}
+    )
+    future_status: Mix = Field(default_factory=lambda: {"pending": 0.5, "confirmed": 0.5})
+    types: Mix = Field(
+        default_factory=lambda: {"consultation": 0.6, "follow_up": 0.25, "checkup": 0.15}
+    )
+    insurance_share: Share = 0.8
+    self_pay_methods: Mix = Field(
+        default_factory=lambda: {"cash": 0.3, "card": 0.6, "bank_transfer": 0.1}
+    )
+    prepaid_share: Share = 0.3
+    follow_up_share: Share = 0.3
+
+    @field_validator("past_status")
+    @classmethod
+    def _past(cls, v: Mix) -> Mix:
+        return _check_mix(v, ("completed", "no_show", "cancelled"))
+
+    @field_validator("future_status")
+    @classmethod
+    def _future(cls, v: Mix) -> Mix:
+        return _check_mix(v, ("pending", "confirmed", "cancelled"))
+
+    @field_validator("types")
+    @classmethod
+    def _types(cls, v: Mix) -> Mix:
+        return _check_mix(v, ("consultation", "follow_up", "emergency", "surgery", "checkup"))
+
+    @field_validator("self_pay_methods")
+    @classmethod
+    def _methods(cls, v: Mix) -> Mix:
+        return _check_mix(v, ("cash", "card", "bank_transfer"))
+
+
+class MedicalRecords(_Strict):
+    prescription_share: Share = 0.8
+    lab_share: Share = 0.4
+
+
+class InsuranceClaims(_Strict):
+    status: Mix = Field(
+        default_factory=lambda: {
+            "submitted": 0.1,
+            "under_review": 0.1,
+            "approved": 0.15,
+            "rejected": 0.1,
+            "paid": 0.55,
+        }
+    )
+    coverage: Annotated[float, Field(gt=0.0, le=1.0)] = 0.8
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, v: Mix) -> Mix:
+        return _check_mix(v, ("submitted", "under_review", "approved", "rejected", "paid"))
+
+
+class Notifications(_Strict):
+    per_appointment: Share = 0.8
+    per_reminder: Share = 0.5
+    per_payment: Share = 0.8
+    per_claim: Share = 0.5
+    welcome: Share = 0.5
+
+
+class Activity(_Strict):
+    """Rows in the supporting tables."""
+
+    file_uploads_per_patient: Share = 0.5
+    audit_per_appointment: Share = 0.5
+    conversations_per_patient: Share = 0.5
+    abandoned_share: Share = 0.2
+    crm_leads: Count = 3
+    activities_per_lead: Annotated[int, Field(ge=0, le=20)] = 2
+    reports: Count = 2
+    metrics: Count = 4
+
+
+class Tables(_Strict):
+    users: Users = Field(default_factory=Users)
+    doctors: Doctors = Field(default_factory=Doctors)
+    patients: Patients = Field(default_factory=Patients)
+    appointments: Appointments = Field(default_factory=Appointments)
+    medical_records: MedicalRecords = Field(default_factory=MedicalRecords)
+    insurance_claims: InsuranceClaims = Field(default_factory=InsuranceClaims)
+    notifications: Notifications = Field(default_factory=Notifications)
+    activity: Activity = Field(default_factory=Activity)
+
+
+class Profile(_Strict):
+    profile_version: Literal[1]
+    name: str
+    description: str = ""
+    seed: Annotated[int, Field(ge=0)] = 0
+    as_of: dt.datetime
+    history_days: Annotated[int, Field(ge=1, le=3650)] = 180
+    future_days: Annotated[int, Field(ge=1, le=365)] = 30
+    arabic_share: Share = 0.8
+    email_domains: list[str] = Field(default_factory=lambda: list(RESERVED_DOMAINS))
+    tables: Tables = Field(default_factory=Tables)
+
+    @field_validator("as_of")
+    @classmethod
+    def _aware(cls, v: dt.datetime) -> dt.datetime:
+        if v.tzinfo is None:
+            raise ValueError("needs a UTC offset, e.g. 2026-01-15T12:00:00+03:00")
+        return v
+
+    @field_validator("email_domains")
+    @classmethod
+    def _reserved(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("give at least one domain")
+        bad = [d for d in v if d not in RESERVED_DOMAINS and not d.endswith(".test")]
+        if bad:
+            raise ValueError(
+                f"{bad} not reserved; use example.com, example.org, example.net or a *.test "
+                "domain so generated e-mail can never reach a real inbox"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _capacity(self) -> Profile:
+        t = self.tables
+        if t.activity.reports and not (t.users.admins + t.users.supervisors):
+            raise ValueError("tables.activity.reports > 0 needs at least one admin or supervisor")
+        if t.activity.crm_leads and not (t.users.staff + t.users.supervisors):
+            raise ValueError("tables.activity.crm_leads > 0 needs at least one staff or supervisor")
+        return self
+
+    @property
+    def sha256(self) -> str:
+        """Hash of the resolved profile: the same settings give the same hash."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def with_overrides(self, *, seed: int | None = None) -> Profile:
+        return self.model_copy(update={"seed": seed}) if seed is not None else self
+
+
+def _format_error(err: dict[str, Any]) -> str:
+    where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key; check its spelling against profiles/README.md"
+    elif err["type"] == "missing":
+        msg = "required key is missing"
+    return f"{where}: {msg}"
+
+
+def parse(data: Any, source: str) -> Profile:
+    """Validate already-loaded YAML data; raise ProfileError listing every problem."""
+    if not isinstance(data, dict):
+        raise ProfileError(source, ["(top level): expected a mapping of keys to values"])
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ProfileError(source, [_format_error(dict(e)) for e in exc.errors()]) from None
+
+
+def resolve_path(name_or_path: str) -> Path:
+    """A profile name (``demo``) from the shipped profiles, or a path to a YAML file."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in {".yaml", ".yml"} or candidate.exists():
+        if not candidate.is_file():
+            raise UsageError(f"profile file {candidate} does not exist")
+        return candidate
+    shipped = paths.profiles_dir() / f"{name_or_path}.yaml"
+    if shipped.is_file():
+        return shipped
+    names = ", ".join(sorted(p.stem for p in paths.profiles_dir().glob("*.yaml")))
+    raise UsageError(
+        f"no profile named {name_or_path!r}; shipped profiles: {names}; "
+        "or give a path to a .yaml file"
+    )
+
+
+def load(name_or_path: str) -> Profile:
+    path = resolve_path(name_or_path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ProfileError(str(path), [f"not valid YAML: {exc}"]) from None
+    return parse(data, str(path))

@@ -1,0 +1,225 @@
+"""The main job: generate a profile's rows and load them into PostgreSQL, all or nothing."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import polars as pl
+import psycopg
+from psycopg import sql
+
+from moeen_synth import __version__, vocab
+from moeen_synth.db import migrate as migrations
+from moeen_synth.db.validate import Report, validate
+from moeen_synth.errors import LoadError, SchemaError, TargetNotEmptyError
+from moeen_synth.generators import TABLES, TableSpec
+from moeen_synth.generators.base import Context
+from moeen_synth.profile import Profile
+from moeen_synth.sinks.postgres import PostgresSink
+
+BLOCK_ROWS = 50_000  # fixed, so blocks never depend on a user's chunk size or workers
+REFERENCE_TABLES = (
+    "roles",
+    "languages",
+    "system_settings",
+    "notification_templates",
+    "translations",
+    "system_metrics",
+)
+GENERATED_TABLES = tuple(t.name for t in TABLES if t.name not in REFERENCE_TABLES)
+
+Mode = Literal["refuse", "truncate", "append"]
+Progress = Callable[[str, int, int], None]  # table, rows done, rows total
+
+
+def context(profile: Profile, namespace: int = 0) -> Context:
+    return Context(profile=profile, vocab=vocab.load(), namespace=namespace)
+
+
+def plan(ctx: Context) -> list[tuple[TableSpec, int]]:
+    """Tables in foreign-key order with their row counts."""
+    return [(spec, spec.count(ctx)) for spec in TABLES]
+
+
+def blocks(ctx: Context, spec: TableSpec, total: int) -> Iterator[pl.DataFrame]:
+    if spec.generate is None:
+        return
+    for start in range(0, total, BLOCK_ROWS):
+        yield spec.generate(ctx, start, min(total, start + BLOCK_ROWS))
+
+
+@dataclass
+class TableResult:
+    table: str
+    rows: int
+    seconds: float
+
+
+@dataclass
+class LoadResult:
+    tables: list[TableResult] = field(default_factory=list)
+    migrated: list[str] = field(default_factory=list)
+    schema_state: str = ""
+    report: Report | None = None
+    seconds: float = 0.0
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows for t in self.tables)
+
+
+def _existing_rows(conn: psycopg.Connection[Any]) -> list[str]:
+    busy = []
+    for table in GENERATED_TABLES:
+        row = conn.execute(
+            sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(table))
+        ).fetchone()
+        if row and row[0]:
+            busy.append(table)
+    return busy
+
+
+def _ensure_loads_table(conn: psycopg.Connection[Any]) -> None:
+    conn.execute("CREATE SCHEMA IF NOT EXISTS moeen_synth")
+    conn.execute("""CREATE TABLE IF NOT EXISTS moeen_synth.loads (
+        id serial PRIMARY KEY, loaded_at timestamptz NOT NULL DEFAULT now(),
+        tool_version text NOT NULL, profile text NOT NULL, profile_sha256 text NOT NULL,
+        seed bigint NOT NULL, as_of timestamptz NOT NULL, namespace int NOT NULL,
+        row_counts jsonb NOT NULL)""")
+
+
+def _truncate(conn: psycopg.Connection[Any], ctx: Context) -> None:
+    v = ctx.vocab
+    # system_settings references users, so TRUNCATE must take it too: keep the settings that
+    # are not ours (the platform's defaults, anything an admin added) and put them back.
+    kept = "moeen_keep_settings"
+    columns = "id, key, value, type, description, is_public, category, created_at, updated_at"
+    conn.execute(
+        f"CREATE TEMP TABLE {kept} ON COMMIT DROP AS SELECT {columns} "
+        "FROM system_settings WHERE NOT key = ANY(%s)",
+        ([r["key"] for r in v.settings],),
+    )
+    conn.execute(
+        sql.SQL("TRUNCATE {}, system_settings").format(
+            sql.SQL(", ").join(sql.Identifier(t) for t in GENERATED_TABLES)
+        )
+    )
+    conn.execute(f"INSERT INTO system_settings ({columns}) SELECT {columns} FROM {kept}")
+    conn.execute(f"DROP TABLE {kept}")
+    conn.execute(
+        "DELETE FROM notification_templates WHERE name = ANY(%s)",
+        ([r["name"] for r in v.templates if r["platform_default"] != "true"],),
+    )
+    conn.execute(
+        "DELETE FROM translations WHERE key = ANY(%s)", ([r["key"] for r in v.translations],)
+    )
+    conn.execute("DELETE FROM system_metrics WHERE metadata->>'source' = 'moeen-synth'")
+    conn.execute("DELETE FROM moeen_synth.loads")
+
+
+def prepare_schema(conn: psycopg.Connection[Any], *, no_migrate: bool) -> tuple[str, list[str]]:
+    """Migrate an empty or managed target; accept a platform-made one as it is."""
+    found = migrations.state(conn)
+    if found == "foreign":
+        raise SchemaError(
+            "the target has some of the platform's tables but not all 22, and no record of "
+            "moeen-synth's migrations; point at an empty database or a complete platform schema"
+        )
+    if no_migrate or found == "platform":
+        if found == "empty":
+            raise SchemaError(
+                "--no-migrate was given but the target has no platform tables; "
+                "run `moeen-synth migrate` first or drop --no-migrate"
+            )
+        return found, []
+    applied = migrations.migrate(conn)
+    return found, [f"{m.version}_{m.name}" for m in applied]
+
+
+def load(
+    conn: psycopg.Connection[Any],
+    profile: Profile,
+    *,
+    mode: Mode = "refuse",
+    no_migrate: bool = False,
+    progress: Progress | None = None,
+    fail_after: str | None = None,
+) -> LoadResult:
+    """Migrate if needed, then generate and COPY every table in one transaction, validate
+    inside it and commit only if everything held.
+
+    ``fail_after`` names a table after which to raise, for tests that prove nothing is left.
+    """
+    started = time.perf_counter()
+    result = LoadResult()
+    result.schema_state, result.migrated = prepare_schema(conn, no_migrate=no_migrate)
+    conn.autocommit = False
+    try:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (migrations._LOCK_ID,))
+            _ensure_loads_table(conn)
+            namespace = 0
+            busy = _existing_rows(conn)
+            if busy and mode == "refuse":
+                raise TargetNotEmptyError(
+                    f"the target already holds rows in {', '.join(busy[:5])}"
+                    f"{' ...' if len(busy) > 5 else ''}; nothing was loaded. Use --truncate to "
+                    "replace them or --append to add a further data set beside them"
+                )
+            if mode == "append":
+                row = conn.execute(
+                    "SELECT coalesce(max(namespace) + 1, 0) FROM moeen_synth.loads"
+                ).fetchone()
+                namespace = int(row[0]) if row else 0
+                if busy and namespace == 0:
+                    namespace = 1  # rows from elsewhere: keep clear of a first load's keys
+            ctx = context(profile, namespace)
+            if mode == "truncate":
+                _truncate(conn, ctx)
+            sink = PostgresSink(conn, {t.name: t.merge_key for t in TABLES if t.merge_key})
+            for spec, total in plan(ctx):
+                t0 = time.perf_counter()
+                done = 0
+                try:
+                    for frame in blocks(ctx, spec, total):
+                        sink.write(spec.name, frame)
+                        done += frame.height
+                        if progress:
+                            progress(spec.name, done, total)
+                except psycopg.Error as exc:
+                    raise LoadError(
+                        f"loading {spec.name} failed: {str(exc).strip().splitlines()[0]}"
+                    ) from exc
+                if progress and total == 0:
+                    progress(spec.name, 0, 0)
+                result.tables.append(TableResult(spec.name, done, time.perf_counter() - t0))
+                if fail_after == spec.name:
+                    raise LoadError(f"injected failure after {spec.name} (test hook)")
+            report = validate(conn, as_of=profile.as_of, schema=result.schema_state != "foreign")
+            result.report = report
+            if not report.ok:
+                raise LoadError(
+                    "the loaded data failed validation; nothing was kept:\n  "
+                    + "\n  ".join(report.failures)
+                )
+            conn.execute(
+                "INSERT INTO moeen_synth.loads (tool_version, profile, profile_sha256, seed, "
+                "as_of, namespace, row_counts) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (
+                    __version__,
+                    profile.name,
+                    profile.sha256,
+                    profile.seed,
+                    profile.as_of,
+                    namespace,
+                    json.dumps({t.table: t.rows for t in result.tables}),
+                ),
+            )
+    finally:
+        conn.autocommit = True
+    result.seconds = time.perf_counter() - started
+    return result

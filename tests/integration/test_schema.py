@@ -1,0 +1,160 @@
+"""schema/ against the platform reference, the shipped snapshot, and migrate/rollback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+from moeen_synth.cli import main
+from moeen_synth.db import migrate as migrations
+from moeen_synth.db.catalog import diff_catalogs, read_catalog
+from moeen_synth.db.validate import expected_catalog_path, normalised_catalog
+from tests.reference_schema import reference_path, reference_problems
+
+
+def migrated(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        migrations.migrate(conn)
+
+
+def test_migrated_schema_matches_the_platform_reference(fresh_dsn: str) -> None:
+    ref = reference_path()
+    if ref is None:
+        pytest.skip("shared/reference/moeen-schema.md is not beside this checkout")
+    migrated(fresh_dsn)
+    with psycopg.connect(fresh_dsn) as conn:
+        catalog = read_catalog(conn)
+
+    assert reference_problems(catalog, ref.read_text(encoding="utf-8")) == []
+
+
+def test_reference_comparison_catches_a_changed_column(fresh_dsn: str) -> None:
+    ref = reference_path()
+    if ref is None:
+        pytest.skip("shared/reference/moeen-schema.md is not beside this checkout")
+    migrated(fresh_dsn)
+    with psycopg.connect(fresh_dsn, autocommit=True) as conn:
+        conn.execute("ALTER TABLE users ALTER COLUMN email TYPE varchar(100)")
+        catalog = read_catalog(conn)
+
+    problems = reference_problems(catalog, ref.read_text(encoding="utf-8"))
+
+    assert any("users.email: type" in p for p in problems)
+
+
+def test_shipped_snapshot_is_what_the_migrations_make(fresh_dsn: str) -> None:
+    migrated(fresh_dsn)
+    with psycopg.connect(fresh_dsn) as conn:
+        actual = normalised_catalog(conn)
+    expected = json.loads(expected_catalog_path().read_text(encoding="utf-8"))
+
+    assert diff_catalogs(expected, actual) == []
+
+
+def test_default_rows_are_the_platforms(fresh_dsn: str) -> None:
+    migrated(fresh_dsn)
+    with psycopg.connect(fresh_dsn) as conn:
+
+        def count(table: str) -> int:
+            return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+
+        assert [
+            count(t)
+            for t in (
+                "roles",
+                "languages",
+                "system_settings",
+                "notification_templates",
+                "translations",
+                "system_metrics",
+            )
+        ] == [5, 2, 9, 4, 46, 1]
+        default = conn.execute("SELECT code FROM languages WHERE is_default").fetchall()
+        assert default == [("ar",)]
+
+
+def test_migrate_is_idempotent_and_dry_run_prints_sql(fresh_dsn: str) -> None:
+    runner = CliRunner()
+
+    dry = runner.invoke(main, ["migrate", "--dsn", fresh_dsn, "--dry-run"])
+    first = runner.invoke(main, ["migrate", "--dsn", fresh_dsn])
+    second = runner.invoke(main, ["migrate", "--dsn", fresh_dsn])
+
+    assert dry.exit_code == 0 and "CREATE TABLE users" in dry.output
+    assert "applied 0001_platform_schema" in first.output
+    assert second.exit_code == 0 and "nothing to migrate" in second.output
+
+
+def test_rollback_then_migrate_round_trips_with_a_backup(fresh_dsn: str, tmp_path: Path) -> None:
+    migrated(fresh_dsn)
+    with psycopg.connect(fresh_dsn) as conn:
+        before = read_catalog(conn)
+    runner = CliRunner()
+
+    partial = runner.invoke(main, ["rollback", "--dsn", fresh_dsn, "--to", "0001", "--yes"])
+    with psycopg.connect(fresh_dsn) as conn:
+        assert list(migrations.applied(conn)) == ["0001"]
+        assert conn.execute("SELECT count(*) FROM roles").fetchone() == (0,)
+    full = runner.invoke(main, ["rollback", "--dsn", fresh_dsn, "--yes"])
+    with psycopg.connect(fresh_dsn) as conn:
+        assert migrations.state(conn) == "empty"
+        assert read_catalog(conn)["tables"] == {}
+    again = runner.invoke(main, ["migrate", "--dsn", fresh_dsn])
+    with psycopg.connect(fresh_dsn) as conn:
+        after = read_catalog(conn)
+
+    assert partial.exit_code == 0, partial.output
+    assert full.exit_code == 0, full.output
+    assert again.exit_code == 0, again.output
+    assert diff_catalogs(before, after) == []
+    backups = list((tmp_path / "outputs" / "backups").glob("before-rollback-*.sql"))
+    assert (
+        len(backups) == 2
+        and "CREATE TABLE public.users" in backups[0].read_text() + backups[1].read_text()
+    )
+
+
+def test_rollback_asks_for_confirmation(fresh_dsn: str) -> None:
+    migrated(fresh_dsn)
+
+    result = CliRunner().invoke(main, ["rollback", "--dsn", fresh_dsn, "--no-backup"], input="n\n")
+
+    assert result.exit_code != 0
+    with psycopg.connect(fresh_dsn) as conn:
+        assert migrations.state(conn) == "managed"
+
+
+def test_row_level_security_through_auth_uid(fresh_dsn: str) -> None:
+    from moeen_synth import profile as profiles
+    from moeen_synth import run
+
+    with psycopg.connect(fresh_dsn, autocommit=True) as conn:
+        run.load(conn, profiles.load("demo"))
+        user_id, patient_id = conn.execute(
+            "SELECT user_id, id FROM patients ORDER BY medical_record_number LIMIT 1"
+        ).fetchone()  # type: ignore[misc]
+        conn.execute("DROP ROLE IF EXISTS moeen_rls_reader")
+        conn.execute("CREATE ROLE moeen_rls_reader")
+        conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO moeen_rls_reader")
+        try:
+            with conn.transaction():
+                conn.execute("SET LOCAL ROLE moeen_rls_reader")
+                conn.execute(
+                    "SELECT set_config('request.jwt.claim.sub', %s, true)", (str(user_id),)
+                )
+                users = conn.execute("SELECT id FROM users").fetchall()
+                patients = conn.execute("SELECT id FROM patients").fetchall()
+                appts = conn.execute("SELECT DISTINCT patient_id FROM appointments").fetchall()
+                doctors = conn.execute("SELECT id FROM doctors").fetchall()
+        finally:
+            conn.execute("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM moeen_rls_reader")
+            conn.execute("DROP ROLE moeen_rls_reader")
+
+    assert users == [(user_id,)]
+    assert patients == [(patient_id,)]
+    assert appts in ([], [(patient_id,)])
+    assert doctors == []

@@ -1,0 +1,59 @@
+"""Every command has help text and appears in the README."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from moeen_synth.cli import main
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+
+
+def commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    out = []
+    for name, cmd in group.commands.items():
+        out.append((f"{prefix}{name}", cmd))
+        if isinstance(cmd, click.Group):
+            out += commands(cmd, f"{prefix}{name} ")
+    return out
+
+
+@pytest.mark.parametrize(
+    ("name", "cmd"), commands(main), ids=lambda x: x if isinstance(x, str) else ""
+)
+def test_command_has_help_and_is_documented(name: str, cmd: click.Command) -> None:
+    result = CliRunner().invoke(main, [*name.split(), "--help"])
+
+    assert result.exit_code == 0
+    assert cmd.help and len(cmd.help) > 20
+    assert f"moeen-synth {name.split()[0]}" in README
+
+
+def test_main_help_mentions_the_profile_job() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+
+    assert result.exit_code == 0
+    assert "--profile" in result.output and "moeen-synth --profile demo" in README
+
+
+def test_bad_profile_is_a_clear_error_with_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "profile_version: 1\nname: x\nas_of: 2026-01-01T00:00:00+03:00\n"
+        "arabic_share: 3\ntables: {doctors: {count: 0}}\n"
+    )
+
+    result = CliRunner().invoke(main, ["--profile", str(bad)])
+
+    assert result.exit_code == 2
+    assert "arabic_share" in result.output and "tables.doctors.count" in result.output
+
+
+def test_truncate_and_append_exclude_each_other() -> None:
+    result = CliRunner().invoke(main, ["--profile", "demo", "--truncate", "--append"])
+
+    assert result.exit_code == 2 and "exclude" in result.output

@@ -1,0 +1,53 @@
+"""Where the data goes, and that a password never shows."""
+
+from __future__ import annotations
+
+import pytest
+
+from moeen_synth.db.target import from_environment, redact
+from moeen_synth.errors import UsageError
+
+
+def test_precedence_dsn_then_database_url_then_db_vars() -> None:
+    env = {
+        "DATABASE_URL": "postgresql://a@h1/db1",
+        "DB_HOST": "h2",
+        "DB_NAME": "db2",
+        "DB_USER": "u",
+    }
+
+    assert from_environment("postgresql://x@h0/db0", env).source == "--dsn"  # type: ignore[union-attr]
+    assert from_environment(None, env).source == "DATABASE_URL"  # type: ignore[union-attr]
+    del env["DATABASE_URL"]
+    target = from_environment(None, env)
+    assert target is not None and target.source == "DB_* variables"
+    assert "host=h2" in target.dsn and "dbname=db2" in target.dsn
+    assert from_environment(None, {}) is None
+
+
+def test_partial_db_vars_are_an_error_naming_what_is_missing() -> None:
+    with pytest.raises(UsageError, match="missing DB_NAME, DB_USER"):
+        from_environment(None, {"DB_HOST": "h"})
+
+
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        "postgresql://moeen:s3cret-pw@db.internal:5432/moeen",
+        "host=db port=5432 dbname=moeen user=moeen password=s3cret-pw",
+        "postgresql://moeen:s3cret-pw@/moeen?host=/var/run/postgresql",
+    ],
+)
+def test_redact_masks_the_password(dsn: str) -> None:
+    shown = redact(dsn)
+
+    assert "s3cret-pw" not in shown
+    assert "moeen" in shown
+
+
+def test_display_of_db_vars_target_hides_password() -> None:
+    target = from_environment(
+        None, {"DB_HOST": "h", "DB_NAME": "n", "DB_USER": "u", "DB_PASSWORD": "pw-123456"}
+    )
+
+    assert target is not None and "pw-123456" not in target.display
