@@ -45,11 +45,14 @@ def plan(ctx: Context) -> list[tuple[TableSpec, int]]:
     return [(spec, spec.count(ctx)) for spec in TABLES]
 
 
-def blocks(ctx: Context, spec: TableSpec, total: int) -> Iterator[pl.DataFrame]:
+def blocks(
+    ctx: Context, spec: TableSpec, total: int, block_rows: int = BLOCK_ROWS
+) -> Iterator[pl.DataFrame]:
+    """The table's rows, ``block_rows`` at a time; the rows never depend on the cut."""
     if spec.generate is None:
         return
-    for start in range(0, total, BLOCK_ROWS):
-        yield spec.generate(ctx, start, min(total, start + BLOCK_ROWS))
+    for start in range(0, total, block_rows):
+        yield spec.generate(ctx, start, min(total, start + block_rows))
 
 
 @dataclass

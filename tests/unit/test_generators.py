@@ -1,0 +1,114 @@
+"""Generators are pure functions of (seed, table, row range), for any profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from moeen_synth import paths, run
+from moeen_synth import profile as profiles
+from moeen_synth.errors import UsageError
+from moeen_synth.profile import Profile
+
+
+def small_profile(draw: Any) -> Profile:
+    data: dict[str, Any] = yaml.safe_load((paths.profiles_dir() / "demo.yaml").read_text())
+    t = data["tables"]
+    data["seed"] = draw(st.integers(0, 10**6))
+    t["users"] = {
+        "admins": draw(st.integers(1, 2)),
+        "supervisors": draw(st.integers(0, 2)),
+        "staff": draw(st.integers(1, 3)),
+    }
+    t["doctors"] = {"count": draw(st.integers(1, 6))}
+    t["patients"] = {
+        "count": draw(st.integers(12, 40)),
+        "child_share": draw(st.sampled_from([0.25, 0.3, 0.4])),
+        "insured_share": draw(st.floats(0, 1)),
+    }
+    t["appointments"] = {"count": draw(st.integers(0, 80)), "future_share": draw(st.floats(0, 1))}
+    t["insurance_claims"] = {}
+    t["activity"]["crm_leads"] = draw(st.integers(0, 5))
+    data["arabic_share"] = draw(st.floats(0, 1))
+    return profiles.parse(data, "hypothesis")
+
+
+profiles_strategy = st.composite(small_profile)
+
+
+def frames(prof: Profile, block_rows: int) -> dict[str, pl.DataFrame]:
+    ctx = run.context(prof)
+    out = {}
+    for spec, total in run.plan(ctx):
+        parts = list(run.blocks(ctx, spec, total, block_rows))
+        if parts:
+            out[spec.name] = pl.concat(parts, how="vertical_relaxed")
+    return out
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(prof=profiles_strategy(), block=st.sampled_from([1, 3, 7]))
+def test_rows_do_not_depend_on_the_block_size(prof: Profile, block: int) -> None:
+    whole = frames(prof, 1_000_000)
+    cut = frames(prof, block)
+
+    assert whole.keys() == cut.keys()
+    for table in whole:
+        assert whole[table].equals(cut[table]), table
+
+
+@settings(max_examples=10, deadline=None)
+@given(prof=profiles_strategy())
+def test_same_seed_same_rows_and_another_seed_other_ids(prof: Profile) -> None:
+    first = frames(prof, 50)
+    second = frames(prof, 50)
+    other = frames(prof.with_overrides(seed=prof.seed + 1), 50)
+
+    for table in first:
+        assert first[table].equals(second[table]), table
+    assert set(first["users"]["id"]).isdisjoint(other["users"]["id"])
+
+
+def test_demo_counts_are_the_canonical_ones() -> None:
+    ctx = run.context(profiles.load("demo"))
+
+    counts = {spec.name: n for spec, n in run.plan(ctx)}
+
+    assert {
+        k: counts[k]
+        for k in (
+            "users",
+            "doctors",
+            "patients",
+            "appointments",
+            "medical_records",
+            "insurance_claims",
+            "payments",
+            "notifications",
+        )
+    } == {
+        "users": 10,
+        "doctors": 3,
+        "patients": 4,
+        "appointments": 6,
+        "medical_records": 8,
+        "insurance_claims": 4,
+        "payments": 4,
+        "notifications": 6,
+    }
+
+
+def test_impossible_calendar_is_a_clear_error() -> None:
+    data: dict[str, Any] = yaml.safe_load((paths.profiles_dir() / "demo.yaml").read_text())
+    data["tables"]["appointments"]["count"] = 100_000
+    ctx = run.context(profiles.parse(data, "x"))
+
+    with pytest.raises(
+        UsageError, match=r"raise history_days/future_days or tables\.doctors\.count"
+    ):
+        run.plan(ctx)
