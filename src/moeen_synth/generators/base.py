@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -72,29 +73,100 @@ class Context:
         return self._cache[name]
 
 
-class ChildIndex:
-    """Children laid out parent after parent: child j's parent and its ordinal there.
+PARENT_BLOCK = 1 << 16  # parents per block of a BlockPrefix: fixed, so results never vary
 
-    Built from every parent's child count (a pure function of the parent), so it does not
-    depend on how the children are chunked.
+
+class ChildLayout(Protocol):
+    """Children laid out parent after parent: how many, and whose child row j is."""
+
+    @property
+    def total(self) -> int: ...
+
+    def locate(self, child: npt.ArrayLike) -> tuple[I64, I64]: ...
+
+
+class BlockPrefix:
+    """Children of parents ``0..n-1`` laid out parent after parent, in constant memory.
+
+    ``counts(parents)`` gives each parent's number of children and must be a pure function
+    of the parent index. Only each block's total is kept (n / 65536 numbers); a block's own
+    offsets are recomputed when asked for, and the last few are cached. Child rows therefore
+    never depend on chunking, and memory does not grow with the number of parents.
     """
 
-    def __init__(self, counts: npt.ArrayLike) -> None:
-        c = np.asarray(counts, dtype=np.int64)
-        self.offsets = np.concatenate([[0], np.cumsum(c)]).astype(np.int64)
-        self.total = int(self.offsets[-1])
+    def __init__(
+        self, n: int, counts: Callable[[I64], npt.ArrayLike], block: int = PARENT_BLOCK
+    ) -> None:
+        self.n, self.block, self._counts = n, block, counts
+        totals = [
+            int(
+                np.asarray(
+                    counts(np.arange(s, min(n, s + block), dtype=np.int64)), dtype=np.int64
+                ).sum()
+            )
+            for s in range(0, n, block)
+        ]
+        self.starts = np.concatenate([[0], np.cumsum(totals, dtype=np.int64)]).astype(np.int64)
+        self.total = int(self.starts[-1])
+        self._local: OrderedDict[int, I64] = OrderedDict()
+
+    def _offsets(self, b: int) -> I64:
+        """Offsets of block b's parents, relative to the block's first child (len + 1)."""
+        if b in self._local:
+            self._local.move_to_end(b)
+            return self._local[b]
+        lo = b * self.block
+        c = np.asarray(
+            self._counts(np.arange(lo, min(self.n, lo + self.block), dtype=np.int64)),
+            dtype=np.int64,
+        )
+        local = np.concatenate([[0], np.cumsum(c)]).astype(np.int64)
+        self._local[b] = local
+        if len(self._local) > 4:
+            self._local.popitem(last=False)
+        return local
+
+    def rank(self, parent: npt.ArrayLike) -> I64:
+        """Children of all parents before each given parent (its first child's row)."""
+        a = np.asarray(parent, dtype=np.int64)
+        out = np.empty(a.shape, dtype=np.int64)
+        blocks = a // self.block
+        for b in np.unique(blocks).tolist():
+            sel = blocks == b
+            out[sel] = self.starts[b] + self._offsets(b)[a[sel] - b * self.block]
+        return out
 
     def locate(self, child: npt.ArrayLike) -> tuple[I64, I64]:
         j = np.asarray(child, dtype=np.int64)
-        parent = np.searchsorted(self.offsets, j, side="right").astype(np.int64) - 1
-        return parent, j - self.offsets[parent]
+        parent = np.empty(j.shape, dtype=np.int64)
+        ordinal = np.empty(j.shape, dtype=np.int64)
+        blocks = np.searchsorted(self.starts, j, side="right").astype(np.int64) - 1
+        for b in np.unique(blocks).tolist():
+            sel = blocks == b
+            local = self._offsets(b)
+            rel = j[sel] - self.starts[b]
+            p = np.searchsorted(local, rel, side="right").astype(np.int64) - 1
+            parent[sel] = b * self.block + p
+            ordinal[sel] = rel - local[p]
+        return parent, ordinal
+
+
+class Every:
+    """One child per parent: child j is parent j's."""
+
+    def __init__(self, n: int) -> None:
+        self.total = n
+
+    def locate(self, child: npt.ArrayLike) -> tuple[I64, I64]:
+        j = np.asarray(child, dtype=np.int64)
+        return j, np.zeros_like(j)
 
 
 @dataclass(frozen=True)
 class Sources:
     """A table whose rows come from several parent kinds, one block of rows per kind."""
 
-    parts: tuple[tuple[str, ChildIndex], ...]
+    parts: tuple[tuple[str, ChildLayout], ...]
 
     @property
     def total(self) -> int:

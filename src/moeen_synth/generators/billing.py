@@ -10,23 +10,19 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from moeen_synth.generators.base import HOUR, MINUTE, ChildIndex, Context, js, money, ts
+from moeen_synth.generators.base import HOUR, I64, MINUTE, BlockPrefix, Context, js, money, ts
 from moeen_synth.generators.clinical import patient_people
-from moeen_synth.generators.scheduling import AppointmentFacts, all_appointments
+from moeen_synth.generators.scheduling import AppointmentFacts, appointment_index, ranks
 
 
-def payment_index(ctx: Context) -> ChildIndex:
-    result: ChildIndex = ctx.cached(
-        "payment_index", lambda: ChildIndex(all_appointments(ctx).has_payment)
-    )
-    return result
+def payment_index(ctx: Context) -> BlockPrefix:
+    """One payment per paid, partly paid or refunded appointment."""
+    return appointment_index(ctx, "has_payment")
 
 
-def claim_index(ctx: Context) -> ChildIndex:
-    result: ChildIndex = ctx.cached(
-        "claim_index", lambda: ChildIndex(all_appointments(ctx).has_claim)
-    )
-    return result
+def claim_index(ctx: Context) -> BlockPrefix:
+    """One claim per appointment billed to insurance; the claim's row is its rank."""
+    return ranks(ctx).claim
 
 
 class ClaimTimes:
@@ -74,6 +70,13 @@ class ClaimTimes:
         self.updated = np.maximum.reduce(
             [self.created, self.submitted, self.approved, self.paid, self.decided]
         )
+
+
+def claim_numbers(ctx: Context, claim_rows: I64, visit_start: I64) -> list[str]:
+    """CLM-<year of the visit>-<claim row + 1>: unique because the row is."""
+    ns = f"-{ctx.namespace}" if ctx.namespace else ""
+    years = (1970 + visit_start // 31_556_952).tolist()
+    return [f"CLM-{y}-{r + 1:08d}{ns}" for y, r in zip(years, claim_rows.tolist(), strict=True)]
 
 
 def payment_count(ctx: Context) -> int:
@@ -141,8 +144,6 @@ def insurance_claims(ctx: Context, start: int, stop: int) -> pl.DataFrame:
         v.text(reasons[k], lg) if st == "rejected" else None
         for st, k, lg in zip(f.claim_status.tolist(), pick, langs, strict=True)
     ]
-    years = [1970 + int(x // 31_556_952) for x in f.start.tolist()]
-    ns = f"-{ctx.namespace}" if ctx.namespace else ""
     data = [
         {
             "icd10": v.diagnoses[d]["icd10"] if d >= 0 else None,
@@ -156,9 +157,7 @@ def insurance_claims(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "id": ctx.ids("insurance_claims", rows),
             "patient_id": ctx.ids("patients", f.patient),
             "appointment_id": ctx.ids("appointments", parent),
-            "claim_number": [
-                f"CLM-{y}-{r + 1:08d}{ns}" for y, r in zip(years, rows.tolist(), strict=True)
-            ],
+            "claim_number": claim_numbers(ctx, rows, f.start),
             "provider": [v.insurers[i]["name_en"] for i in f.insurer.tolist()],
             "status": f.claim_status.tolist(),
             "amount": money(f.fee),

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from moeen_synth.generators.base import DAY, HOUR, MINUTE, ChildIndex, Context, js, ts
+from moeen_synth.generators.base import DAY, HOUR, MINUTE, BlockPrefix, Context, js, ts
 from moeen_synth.generators.people import People, layout
 
 
@@ -56,8 +56,7 @@ class ConversationFacts:
     def __init__(self, ctx: Context, c: np.ndarray) -> None:
         t = ctx.profile.tables.activity
         self.c = c = np.asarray(c, dtype=np.int64)
-        starters = conversation_patients(ctx)
-        self.patient = starters[c]
+        self.patient = conversation_index(ctx).locate(c)[0]
         flows = ctx.vocab.chatbot_flows
         self.flow = ctx.stream("chatbot_conversations", "flow").integers(c, 0, len(flows))
         steps = np.array([len(flows[i]["steps"]) for i in self.flow.tolist()], dtype=np.int64)
@@ -78,25 +77,27 @@ class ConversationFacts:
         )
 
 
-def conversation_patients(ctx: Context) -> np.ndarray:
-    def build() -> np.ndarray:
-        t = ctx.profile.tables
-        p = np.arange(t.patients.count, dtype=np.int64)
-        share = t.activity.conversations_per_patient
-        return p[ctx.share("chatbot_conversations", "who", p, len(p), share)]
+def conversation_index(ctx: Context) -> BlockPrefix:
+    """The patients who talked to the chatbot (one conversation each), in patient order."""
 
-    result: np.ndarray = ctx.cached("conversation_patients", build)
+    def build() -> BlockPrefix:
+        t = ctx.profile.tables
+        n = t.patients.count
+        share = t.activity.conversations_per_patient
+        return BlockPrefix(n, lambda p: ctx.share("chatbot_conversations", "who", p, n, share))
+
+    result: BlockPrefix = ctx.cached("conversation_index", build)
     return result
 
 
 def conversation_count(ctx: Context) -> int:
-    return len(conversation_patients(ctx))
+    return conversation_index(ctx).total
 
 
-def message_index(ctx: Context) -> ChildIndex:
-    result: ChildIndex = ctx.cached(
+def message_index(ctx: Context) -> BlockPrefix:
+    result: BlockPrefix = ctx.cached(
         "message_index",
-        lambda: ChildIndex(ConversationFacts(ctx, np.arange(conversation_count(ctx))).messages),
+        lambda: BlockPrefix(conversation_count(ctx), lambda c: ConversationFacts(ctx, c).messages),
     )
     return result
 

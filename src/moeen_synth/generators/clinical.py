@@ -7,9 +7,9 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from moeen_synth.generators.base import DAY, I64, MINUTE, ChildIndex, Context, ts
+from moeen_synth.generators.base import DAY, I64, MINUTE, BlockPrefix, Context, ts
 from moeen_synth.generators.people import People, doctor_facts, layout
-from moeen_synth.generators.scheduling import AppointmentFacts, all_appointments
+from moeen_synth.generators.scheduling import AppointmentFacts
 from moeen_synth.vocab import split_list
 
 AGE_BANDS = ((0, 1), (2, 11), (12, 17), (18, 39), (40, 64), (65, 120))
@@ -124,14 +124,18 @@ def medication_text(ctx: Context, m: int, lang: str) -> str:
 
 
 # -- medical records ------------------------------------------------------------------------
-def record_index(ctx: Context) -> ChildIndex:
-    def build() -> ChildIndex:
-        f = all_appointments(ctx)
-        completed = f.status == "completed"
-        counts = completed.astype(np.int64) + has_prescription(f) + (completed & f.has_lab)
-        return ChildIndex(counts)
+def record_index(ctx: Context) -> BlockPrefix:
+    """Records per completed visit: a diagnosis, then a prescription and a lab result."""
 
-    result: ChildIndex = ctx.cached("record_index", build)
+    def counts(a: I64) -> I64:
+        f = AppointmentFacts(ctx, a)
+        n: I64 = f.completed.astype(np.int64) + has_prescription(f) + (f.completed & f.has_lab)
+        return n
+
+    result: BlockPrefix = ctx.cached(
+        "record_index",
+        lambda: BlockPrefix(ctx.profile.tables.appointments.count, counts),
+    )
     return result
 
 

@@ -4,52 +4,94 @@ translation and setting rows moeen-synth adds to the platform's defaults."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from moeen_synth.generators.base import (
     DAY,
     HOUR,
+    I64,
     MINUTE,
-    ChildIndex,
+    BlockPrefix,
     Context,
     Sources,
     js,
     local_time,
     ts,
 )
-from moeen_synth.generators.billing import ClaimTimes, claim_index
+from moeen_synth.generators.billing import ClaimTimes, claim_index, claim_numbers, payment_index
 from moeen_synth.generators.people import People, layout
-from moeen_synth.generators.scheduling import AppointmentFacts, all_appointments
+from moeen_synth.generators.scheduling import AppointmentCore, AppointmentFacts
 
 CHANNELS = ("in_app", "email", "sms", "push")
 DELIVERY = ("sent", "delivered", "read", "failed")
 
 
-def _share(ctx: Context, purpose: str, eligible: np.ndarray, share: float) -> np.ndarray:
-    """Exactly round(share * eligible) of the eligible parents send one."""
-    rank = np.cumsum(eligible) - 1
-    return eligible & ctx.share("notifications", purpose, rank, int(eligible.sum()), share)
+def _selected(
+    ctx: Context, purpose: str, n: int, eligible: Callable[[I64], npt.ArrayLike], share: float
+) -> BlockPrefix:
+    """Exactly round(share * eligible) of the eligible parents send one notification."""
+    ranked = BlockPrefix(n, lambda x: np.asarray(eligible(x), dtype=np.int64))
+
+    def counts(x: I64) -> npt.NDArray[np.bool_]:
+        chosen: npt.NDArray[np.bool_] = np.asarray(eligible(x), dtype=bool) & ctx.share(
+            "notifications", purpose, ranked.rank(x), ranked.total, share
+        )
+        return chosen
+
+    return BlockPrefix(n, counts)
+
+
+def _appointment_of_payment(ctx: Context, j: I64) -> I64:
+    appointment: I64 = payment_index(ctx).locate(j)[0]
+    return appointment
+
+
+def _appointment_of_claim(ctx: Context, c: I64) -> I64:
+    appointment: I64 = claim_index(ctx).locate(c)[0]
+    return appointment
 
 
 def notification_sources(ctx: Context) -> Sources:
     def build() -> Sources:
         t = ctx.profile.tables.notifications
-        f = all_appointments(ctx)
-        confirmed = np.isin(f.status, ["confirmed", "completed"])
-        reminded = np.isin(f.status, ["confirmed", "pending", "completed"])
-        paid = f.has_payment & (f.payment_status != "refunded")
-        pay_rows = paid[f.has_payment]
-        claim_rows = f.claim_status[f.has_claim] != "draft"
-        patients = np.ones(ctx.profile.tables.patients.count, dtype=bool)
+        n_appointments = ctx.profile.tables.appointments.count
+
+        def confirmed(a: I64) -> npt.NDArray[np.bool_]:
+            return np.isin(AppointmentCore(ctx, a).status, ["confirmed", "completed"])
+
+        def reminded(a: I64) -> npt.NDArray[np.bool_]:
+            return np.isin(AppointmentCore(ctx, a).status, ["confirmed", "pending", "completed"])
+
+        def paid(j: I64) -> npt.NDArray[np.bool_]:
+            f = AppointmentFacts(ctx, _appointment_of_payment(ctx, j))
+            return np.asarray(f.payment_status != "refunded", dtype=bool)
+
+        def decided(c: I64) -> npt.NDArray[np.bool_]:
+            f = AppointmentFacts(ctx, _appointment_of_claim(ctx, c))
+            return np.asarray(f.claim_status != "draft", dtype=bool)
+
+        def everyone(p: I64) -> npt.NDArray[np.bool_]:
+            return np.ones(len(p), dtype=bool)
+
         return Sources(
             (
-                ("appointment", ChildIndex(_share(ctx, "appt", confirmed, t.per_appointment))),
-                ("reminder", ChildIndex(_share(ctx, "remind", reminded, t.per_reminder))),
-                ("payment", ChildIndex(_share(ctx, "pay", pay_rows, t.per_payment))),
-                ("claim", ChildIndex(_share(ctx, "claim", claim_rows, t.per_claim))),
-                ("welcome", ChildIndex(_share(ctx, "welcome", patients, t.welcome))),
+                (
+                    "appointment",
+                    _selected(ctx, "appt", n_appointments, confirmed, t.per_appointment),
+                ),
+                ("reminder", _selected(ctx, "remind", n_appointments, reminded, t.per_reminder)),
+                ("payment", _selected(ctx, "pay", payment_index(ctx).total, paid, t.per_payment)),
+                ("claim", _selected(ctx, "claim", claim_index(ctx).total, decided, t.per_claim)),
+                (
+                    "welcome",
+                    _selected(
+                        ctx, "welcome", ctx.profile.tables.patients.count, everyone, t.welcome
+                    ),
+                ),
             )
         )
 
@@ -121,9 +163,9 @@ def notifications(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             continue
         appt = parent
         if kind == "payment":
-            appt = np.flatnonzero(all_appointments(ctx).has_payment)[parent]
+            appt = _appointment_of_payment(ctx, parent)
         elif kind == "claim":
-            appt = np.flatnonzero(all_appointments(ctx).has_claim)[parent]
+            appt = _appointment_of_claim(ctx, parent)
         f = AppointmentFacts(ctx, appt)
         patient = People(ctx, f.patient + lay.offset("patient"))
         doctor = People(ctx, f.doctor + lay.offset("doctor"))
@@ -202,7 +244,7 @@ def notifications(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             else:
                 assert times is not None
                 status = str(f.claim_status[i])
-                claim_no = _claim_number(ctx, f, i)
+                claim_no = claim_numbers(ctx, parent[i : i + 1], f.start[i : i + 1])[0]
                 title, body = render(
                     ctx,
                     "claim_status_update",
@@ -228,14 +270,6 @@ def notifications(ctx: Context, start: int, stop: int) -> pl.DataFrame:
                 )
             cols["user"][-1] = int(f.patient[i]) + lay.offset("patient")
     return _frame(ctx, cols)
-
-
-def _claim_number(ctx: Context, f: AppointmentFacts, i: int) -> str:
-    ci = claim_index(ctx)
-    row = int(ci.offsets[f.a[i]])
-    year = 1970 + int(f.start[i]) // 31_556_952
-    ns = f"-{ctx.namespace}" if ctx.namespace else ""
-    return f"CLM-{year}-{row + 1:08d}{ns}"
 
 
 def _add(

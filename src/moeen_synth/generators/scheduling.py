@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from moeen_synth.errors import UsageError
-from moeen_synth.generators.base import DAY, HOUR, I64, MINUTE, Context, js, money, ts
+from moeen_synth.generators.base import DAY, HOUR, I64, MINUTE, BlockPrefix, Context, js, money, ts
 from moeen_synth.generators.people import (
     doctor_facts,
     insurer_of,
@@ -169,15 +169,15 @@ class Ranks:
     """
 
     def __init__(self, ctx: Context) -> None:
-        core = AppointmentCore(ctx, np.arange(ctx.profile.tables.appointments.count))
-        self.completed = np.cumsum(core.completed) - 1
-        self.n_completed = int(core.completed.sum())
-        self.claim = np.cumsum(core.has_claim) - 1
-        self.n_claims = int(core.has_claim.sum())
-        self.self_pay = np.cumsum(core.self_pay) - 1
-        self.n_self_pay = int(core.self_pay.sum())
-        self.prepaid = np.cumsum(core.prepaid) - 1
-        self.n_prepaid = int(core.prepaid.sum())
+        n = ctx.profile.tables.appointments.count
+
+        def flag(name: str) -> BlockPrefix:
+            return BlockPrefix(n, lambda a: getattr(AppointmentCore(ctx, a), name))
+
+        self.completed = flag("completed")
+        self.claim = flag("has_claim")
+        self.self_pay = flag("self_pay")
+        self.prepaid = flag("prepaid")
 
 
 def ranks(ctx: Context) -> Ranks:
@@ -199,8 +199,8 @@ class AppointmentFacts(AppointmentCore):
         claim_i = ctx.mix(
             "insurance_claims",
             "status",
-            r.claim[a],
-            r.n_claims,
+            r.claim.rank(a),
+            r.claim.total,
             _weights(t.insurance_claims.status, CLAIM_DONE),
         )
         self.claim_status = np.where(
@@ -212,13 +212,13 @@ class AppointmentFacts(AppointmentCore):
             ctx.mix(
                 "appointments",
                 "method",
-                r.self_pay[a],
-                r.n_self_pay,
+                r.self_pay.rank(a),
+                r.self_pay.total,
                 _weights(ta.self_pay_methods, SELF_PAY),
             )
         ]
         online = np.where(
-            ctx.share("appointments", "online", r.prepaid[a], r.n_prepaid, 0.5),
+            ctx.share("appointments", "online", r.prepaid.rank(a), r.prepaid.total, 0.5),
             "card",
             "bank_transfer",
         )
@@ -250,13 +250,13 @@ class AppointmentFacts(AppointmentCore):
 
         tr = t.medical_records
         self.has_rx = completed & ctx.share(
-            "medical_records", "rx", r.completed[a], r.n_completed, tr.prescription_share
+            "medical_records", "rx", r.completed.rank(a), r.completed.total, tr.prescription_share
         )
         self.has_lab = completed & ctx.share(
-            "medical_records", "lab", r.completed[a], r.n_completed, tr.lab_share
+            "medical_records", "lab", r.completed.rank(a), r.completed.total, tr.lab_share
         )
         self.follow_up = completed & ctx.share(
-            "appointments", "follow_up", r.completed[a], r.n_completed, ta.follow_up_share
+            "appointments", "follow_up", r.completed.rank(a), r.completed.total, ta.follow_up_share
         )
 
     @cached_property
@@ -279,11 +279,13 @@ def appointment_count(ctx: Context) -> int:
     return ctx.profile.tables.appointments.count
 
 
-def all_appointments(ctx: Context) -> AppointmentFacts:
-    """Facts for every appointment, for the tables whose row counts derive from them."""
-    result: AppointmentFacts = ctx.cached(
-        "all_appointments",
-        lambda: AppointmentFacts(ctx, np.arange(ctx.profile.tables.appointments.count)),
+def appointment_index(ctx: Context, flag: str) -> BlockPrefix:
+    """Appointments with ``flag`` set (a boolean attribute of AppointmentFacts), in order."""
+    result: BlockPrefix = ctx.cached(
+        f"appointments:{flag}",
+        lambda: BlockPrefix(
+            ctx.profile.tables.appointments.count, lambda a: getattr(AppointmentFacts(ctx, a), flag)
+        ),
     )
     return result
 

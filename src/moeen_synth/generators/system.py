@@ -5,10 +5,20 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from moeen_synth.generators.base import DAY, HOUR, MINUTE, ChildIndex, Context, Sources, js, ts
+from moeen_synth.generators.base import (
+    DAY,
+    HOUR,
+    MINUTE,
+    BlockPrefix,
+    Context,
+    Every,
+    Sources,
+    js,
+    ts,
+)
 from moeen_synth.generators.billing import payment_index
 from moeen_synth.generators.people import People, layout
-from moeen_synth.generators.scheduling import AppointmentFacts, all_appointments
+from moeen_synth.generators.scheduling import AppointmentFacts
 
 # Documentation address blocks (RFC 5737): never a real client.
 NETWORKS = ("192.0.2", "198.51.100", "203.0.113")
@@ -18,14 +28,8 @@ def audit_sources(ctx: Context) -> Sources:
     def build() -> Sources:
         share = ctx.profile.tables.activity.audit_per_appointment
         n = ctx.profile.tables.appointments.count
-        a = np.arange(n)
-        picked = ctx.share("audit_logs", "appointments", a, n, share)
-        return Sources(
-            (
-                ("appointment", ChildIndex(picked)),
-                ("payment", ChildIndex(np.ones(payment_index(ctx).total, dtype=bool))),
-            )
-        )
+        picked = BlockPrefix(n, lambda a: ctx.share("audit_logs", "appointments", a, n, share))
+        return Sources((("appointment", picked), ("payment", Every(payment_index(ctx).total))))
 
     result: Sources = ctx.cached("audit_sources", build)
     return result
@@ -46,7 +50,7 @@ def audit_logs(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             new = [{"status": "pending", "scheduled_at": int(s)} for s in f.start.tolist()]
             when = f.created
         else:
-            appts = np.flatnonzero(all_appointments(ctx).has_payment)[parent]
+            appts = payment_index(ctx).locate(parent)[0]
             f = AppointmentFacts(ctx, appts)
             entity = ctx.ids("payments", parent)
             action = ["payment.completed"] * len(rows)
@@ -180,24 +184,26 @@ UPLOAD_KINDS = (
 )
 
 
-def upload_patients(ctx: Context) -> np.ndarray:
-    def build() -> np.ndarray:
-        p = np.arange(ctx.profile.tables.patients.count, dtype=np.int64)
-        share = ctx.profile.tables.activity.file_uploads_per_patient
-        return p[ctx.share("file_uploads", "who", p, len(p), share)]
+def upload_index(ctx: Context) -> BlockPrefix:
+    """The patients who uploaded a file (one each), in patient order."""
 
-    result: np.ndarray = ctx.cached("upload_patients", build)
+    def build() -> BlockPrefix:
+        n = ctx.profile.tables.patients.count
+        share = ctx.profile.tables.activity.file_uploads_per_patient
+        return BlockPrefix(n, lambda p: ctx.share("file_uploads", "who", p, n, share))
+
+    result: BlockPrefix = ctx.cached("upload_index", build)
     return result
 
 
 def upload_count(ctx: Context) -> int:
-    return len(upload_patients(ctx))
+    return upload_index(ctx).total
 
 
 def file_uploads(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     r = np.arange(start, stop, dtype=np.int64)
     lay = layout(ctx)
-    u = upload_patients(ctx)[r] + lay.offset("patient")
+    u = upload_index(ctx).locate(r)[0] + lay.offset("patient")
     people = People(ctx, u)
     kind = ctx.mix("file_uploads", "kind", r, upload_count(ctx), (3, 2, 2, 2, 1))
     s = ctx.stream
