@@ -66,6 +66,12 @@ def _dsn(ctx: click.Context, dsn: str | None) -> str | None:
 )
 @dsn_option
 @click.option("--seed", type=click.IntRange(min=0), help="Override the profile's seed.")
+@click.option(
+    "--scale",
+    type=click.IntRange(min=1),
+    metavar="PATIENTS",
+    help="Override the profile's scale (number of patients); ratios follow it.",
+)
 @click.option("--truncate", is_flag=True, help="Replace rows a previous load left in the target.")
 @click.option(
     "--append",
@@ -86,6 +92,7 @@ def main(
     profile_name: str | None,
     dsn: str | None,
     seed: int | None,
+    scale: int | None,
     truncate: bool,
     append: bool,
     no_migrate: bool,
@@ -113,7 +120,7 @@ def main(
         return
     if truncate and append:
         raise click.UsageError("--truncate and --append exclude each other")
-    prof = profiles.load(profile_name).with_overrides(seed=seed)
+    prof = profiles.load(profile_name).with_overrides(seed=seed, scale=scale)
     target = dbconnect.resolve(dsn)
     if not quiet:
         out.print(f"target: {target.display} ({target.source})")

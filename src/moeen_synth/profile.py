@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -42,16 +43,18 @@ class Users(_Strict):
     admins: Count = 1
     supervisors: Count = 1
     staff: Count = 1
+    staff_per_1000_patients: Annotated[float, Field(ge=0)] = 0.0  # added to ``staff``
 
 
 class Doctors(_Strict):
-    count: Annotated[int, Field(ge=1)] = 3
+    count: Annotated[int, Field(ge=1)] | None = None
+    per_1000_patients: Annotated[float, Field(gt=0)] | None = None
     specialities: list[str] = Field(default_factory=list)
     available_share: Share = 0.9
 
 
 class Patients(_Strict):
-    count: Annotated[int, Field(ge=1)] = 4
+    count: Annotated[int, Field(ge=1)] | None = None  # or the profile's ``scale``
     child_share: Share = 0.25
     insured_share: Share = 0.7
     activated_share: Share = 0.9
@@ -59,7 +62,8 @@ class Patients(_Strict):
 
 
 class Appointments(_Strict):
-    count: Count = 6
+    count: Count | None = None
+    per_patient: Annotated[float, Field(ge=0)] | None = None
     future_share: Share = 0.3
     past_status: Mix = Field(
         default_factory=lambda: {"completed": 0.8, "no_show": 0.1, "cancelled": 0.1}
@@ -134,7 +138,8 @@ class Activity(_Strict):
     audit_per_appointment: Share = 0.5
     conversations_per_patient: Share = 0.5
     abandoned_share: Share = 0.2
-    crm_leads: Count = 3
+    crm_leads: Count | None = None
+    crm_leads_per_1000_patients: Annotated[float, Field(ge=0)] | None = None
     activities_per_lead: Annotated[int, Field(ge=0, le=20)] = 2
     reports: Count = 2
     metrics: Count = 4
@@ -151,11 +156,25 @@ class Tables(_Strict):
     activity: Activity = Field(default_factory=Activity)
 
 
+@dataclass(frozen=True)
+class Counts:
+    """Row counts resolved from ``scale`` (patients) and the per-patient ratios."""
+
+    patients: int
+    doctors: int
+    appointments: int
+    admins: int
+    supervisors: int
+    staff: int
+    crm_leads: int
+
+
 class Profile(_Strict):
     profile_version: Literal[1]
     name: str
     description: str = ""
     seed: Annotated[int, Field(ge=0)] = 0
+    scale: Annotated[int, Field(ge=1)] | None = None  # number of patients
     as_of: dt.datetime
     history_days: Annotated[int, Field(ge=1, le=3650)] = 180
     future_days: Annotated[int, Field(ge=1, le=365)] = 30
@@ -184,13 +203,46 @@ class Profile(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _capacity(self) -> Profile:
+    def _counts(self) -> Profile:
         t = self.tables
-        if t.activity.reports and not (t.users.admins + t.users.supervisors):
+        problems = []
+        if (self.scale is None) == (t.patients.count is None):
+            problems.append("give either scale or tables.patients.count (the number of patients)")
+        for path, count, ratio in (
+            ("tables.doctors", t.doctors.count, t.doctors.per_1000_patients),
+            ("tables.appointments", t.appointments.count, t.appointments.per_patient),
+            ("tables.activity", t.activity.crm_leads, t.activity.crm_leads_per_1000_patients),
+        ):
+            if count is not None and ratio is not None:
+                problems.append(f"{path}: give a count or a per-patient ratio, not both")
+        if problems:
+            raise ValueError("; ".join(problems))
+        n = self.counts
+        if t.activity.reports and not (n.admins + n.supervisors):
             raise ValueError("tables.activity.reports > 0 needs at least one admin or supervisor")
-        if t.activity.crm_leads and not (t.users.staff + t.users.supervisors):
+        if n.crm_leads and not (n.staff + n.supervisors):
             raise ValueError("tables.activity.crm_leads > 0 needs at least one staff or supervisor")
         return self
+
+    @property
+    def counts(self) -> Counts:
+        t = self.tables
+        patients = self.scale if self.scale is not None else (t.patients.count or 0)
+
+        def per(count: int | None, ratio: float | None, unit: float, default: int) -> int:
+            if count is not None:
+                return count
+            return default if ratio is None else round(ratio * patients / unit)
+
+        return Counts(
+            patients=patients,
+            doctors=max(1, per(t.doctors.count, t.doctors.per_1000_patients, 1000, 3)),
+            appointments=per(t.appointments.count, t.appointments.per_patient, 1, 6),
+            admins=t.users.admins,
+            supervisors=t.users.supervisors,
+            staff=t.users.staff + round(t.users.staff_per_1000_patients * patients / 1000),
+            crm_leads=per(t.activity.crm_leads, t.activity.crm_leads_per_1000_patients, 1000, 3),
+        )
 
     @property
     def sha256(self) -> str:
@@ -198,8 +250,16 @@ class Profile(_Strict):
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
-    def with_overrides(self, *, seed: int | None = None) -> Profile:
-        return self.model_copy(update={"seed": seed}) if seed is not None else self
+    def with_overrides(self, *, seed: int | None = None, scale: int | None = None) -> Profile:
+        """The profile with ``--seed`` and ``--scale`` applied (scale replaces a patient count,
+        and the per-patient ratios follow it)."""
+        data = self.model_dump(mode="python")
+        if seed is not None:
+            data["seed"] = seed
+        if scale is not None:
+            data["scale"] = scale
+            data["tables"]["patients"]["count"] = None
+        return parse(data, f"{self.name} (with overrides)")
 
 
 def _format_error(err: dict[str, Any]) -> str:

@@ -15,8 +15,11 @@ from moeen_synth import keys
 def test_uuids_are_v4_and_a_pure_function_of_the_index(seed: int, start: int, n: int) -> None:
     idx = np.arange(start, start + n)
 
-    whole = keys.uuids(seed, "users", idx)
-    parts = keys.uuids(seed, "users", idx[: n // 2]) + keys.uuids(seed, "users", idx[n // 2 :])
+    whole = keys.uuids(seed, "users", idx).to_list()
+    parts = (
+        keys.uuids(seed, "users", idx[: n // 2]).to_list()
+        + keys.uuids(seed, "users", idx[n // 2 :]).to_list()
+    )
 
     assert whole == parts
     assert all(uuid.UUID(u).version == 4 for u in whole)

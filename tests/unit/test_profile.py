@@ -87,3 +87,26 @@ def test_seed_override_changes_only_the_seed() -> None:
 
     assert other.seed == 99 and other.tables == prof.tables
     assert other.sha256 != prof.sha256
+
+
+def test_scale_drives_the_ratios() -> None:
+    prof = profiles.load("clinic")
+
+    bigger = prof.with_overrides(scale=prof.counts.patients * 2)
+
+    assert bigger.counts.patients == 2 * prof.counts.patients
+    assert bigger.counts.appointments == pytest.approx(2 * prof.counts.appointments, abs=1)
+    assert bigger.counts.doctors == pytest.approx(2 * prof.counts.doctors, abs=1)
+
+
+def test_count_and_ratio_together_is_an_error() -> None:
+    data = demo_data()
+    data["tables"]["appointments"]["per_patient"] = 2.0
+    data["scale"] = 10
+
+    with pytest.raises(ProfileError) as info:
+        profiles.parse(data, "both.yaml")
+
+    text = " ".join(info.value.problems)
+    assert "tables.appointments: give a count or a per-patient ratio" in text
+    assert "give either scale or tables.patients.count" in text

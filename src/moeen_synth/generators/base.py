@@ -20,7 +20,7 @@ import numpy.typing as npt
 import polars as pl
 
 from moeen_synth import keys
-from moeen_synth.profile import Profile
+from moeen_synth.profile import Counts, Profile
 from moeen_synth.vocab import Vocab
 
 I64 = npt.NDArray[np.int64]
@@ -37,6 +37,12 @@ class Context:
     vocab: Vocab
     namespace: int = 0  # > 0 for an --append load: new ids and unique keys
     _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def counts(self) -> Counts:
+        """Row counts resolved from the profile's scale and ratios."""
+        result: Counts = self.cached("counts", lambda: self.profile.counts)
+        return result
 
     @property
     def seed(self) -> int:
@@ -63,7 +69,7 @@ class Context:
         chosen: npt.NDArray[np.bool_] = self.mix(table, purpose, idx, n, (1.0 - share, share)) == 1
         return chosen
 
-    def ids(self, table: str, idx: npt.ArrayLike) -> list[str]:
+    def ids(self, table: str, idx: npt.ArrayLike) -> pl.Series:
         return keys.uuids(self.seed, table, idx, self.namespace)
 
     def cached(self, name: str, build: Callable[[], Any]) -> Any:

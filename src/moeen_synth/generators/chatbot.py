@@ -82,7 +82,7 @@ def conversation_index(ctx: Context) -> BlockPrefix:
 
     def build() -> BlockPrefix:
         t = ctx.profile.tables
-        n = t.patients.count
+        n = ctx.counts.patients
         share = t.activity.conversations_per_patient
         return BlockPrefix(n, lambda p: ctx.share("chatbot_conversations", "who", p, n, share))
 
@@ -145,7 +145,7 @@ def chatbot_messages(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     f = ConversationFacts(ctx, conv)
     lay = layout(ctx)
     people = People(ctx, f.patient + lay.offset("patient"))
-    n_doctors = ctx.profile.tables.doctors.count
+    n_doctors = ctx.counts.doctors
     doc_i = ctx.stream("chatbot_conversations", "doctor").integers(conv, 0, n_doctors)
     doctors = People(ctx, doc_i + lay.offset("doctor"))
     reply = ctx.stream("chatbot_messages", "reply").integers(rows, 0, 1 << 20).tolist()

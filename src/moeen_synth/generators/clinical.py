@@ -134,7 +134,7 @@ def record_index(ctx: Context) -> BlockPrefix:
 
     result: BlockPrefix = ctx.cached(
         "record_index",
-        lambda: BlockPrefix(ctx.profile.tables.appointments.count, counts),
+        lambda: BlockPrefix(ctx.counts.appointments, counts),
     )
     return result
 

@@ -20,7 +20,7 @@ def _owners(ctx: Context) -> np.ndarray:
 
 
 def lead_count(ctx: Context) -> int:
-    return ctx.profile.tables.activity.crm_leads
+    return ctx.counts.crm_leads
 
 
 class LeadFacts:
@@ -99,7 +99,7 @@ def crm_leads(ctx: Context, start: int, stop: int) -> pl.DataFrame:
 
 def activity_count(ctx: Context) -> int:
     t = ctx.profile.tables.activity
-    return t.crm_leads * t.activities_per_lead
+    return ctx.counts.crm_leads * t.activities_per_lead
 
 
 def crm_activities(ctx: Context, start: int, stop: int) -> pl.DataFrame:

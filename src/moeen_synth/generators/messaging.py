@@ -58,7 +58,7 @@ def _appointment_of_claim(ctx: Context, c: I64) -> I64:
 def notification_sources(ctx: Context) -> Sources:
     def build() -> Sources:
         t = ctx.profile.tables.notifications
-        n_appointments = ctx.profile.tables.appointments.count
+        n_appointments = ctx.counts.appointments
 
         def confirmed(a: I64) -> npt.NDArray[np.bool_]:
             return np.isin(AppointmentCore(ctx, a).status, ["confirmed", "completed"])
@@ -88,9 +88,7 @@ def notification_sources(ctx: Context) -> Sources:
                 ("claim", _selected(ctx, "claim", claim_index(ctx).total, decided, t.per_claim)),
                 (
                     "welcome",
-                    _selected(
-                        ctx, "welcome", ctx.profile.tables.patients.count, everyone, t.welcome
-                    ),
+                    _selected(ctx, "welcome", ctx.counts.patients, everyone, t.welcome),
                 ),
             )
         )
@@ -353,7 +351,7 @@ def _admin_user(ctx: Context) -> str | None:
     lay = layout(ctx)
     if lay.counts[0] == 0:
         return None
-    return ctx.ids("users", np.array([lay.offset("admin")]))[0]
+    return str(ctx.ids("users", np.array([lay.offset("admin")]))[0])
 
 
 def template_rows(ctx: Context) -> list[dict[str, str]]:

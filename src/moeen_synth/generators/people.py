@@ -54,10 +54,8 @@ class Layout:
 
 
 def layout(ctx: Context) -> Layout:
-    t = ctx.profile.tables
-    return Layout(
-        (t.users.admins, t.users.supervisors, t.users.staff, t.doctors.count, t.patients.count)
-    )
+    n = ctx.counts
+    return Layout((n.admins, n.supervisors, n.staff, n.doctors, n.patients))
 
 
 class Pools:
@@ -275,8 +273,9 @@ def patient_groups(ctx: Context) -> tuple[int, int]:
 
     def build() -> tuple[int, int]:
         p = ctx.profile.tables.patients
-        n_child = round(p.count * p.child_share)
-        return n_child, p.count - n_child
+        n = ctx.counts.patients
+        n_child = round(n * p.child_share)
+        return n_child, n - n_child
 
     result: tuple[int, int] = ctx.cached("patient_groups", build)
     return result
@@ -378,7 +377,7 @@ class DoctorFacts:
             except KeyError as exc:
                 raise UsageError(f"tables.doctors.specialities: {exc.args[0]}") from None
         index = {r["name_en"]: i for i, r in enumerate(v.specialities)}
-        d = np.arange(t.count, dtype=np.int64)
+        d = np.arange(ctx.counts.doctors, dtype=np.int64)
         self.spec = np.array([index[names[i % len(names)]] for i in d.tolist()], dtype=np.int64)
         lo = np.array([int(v.specialities[i]["fee_min"]) for i in self.spec.tolist()])
         hi = np.array([int(v.specialities[i]["fee_max"]) for i in self.spec.tolist()])
@@ -388,7 +387,7 @@ class DoctorFacts:
             [int(v.specialities[i]["max_patient_age"]) < 18 for i in self.spec.tolist()], dtype=bool
         )
         self.group = self.pediatric.astype(np.int64)  # 1: children, 0: adults
-        self.rank = np.zeros(t.count, dtype=np.int64)
+        self.rank = np.zeros(ctx.counts.doctors, dtype=np.int64)
         self.group_size = np.zeros(2, dtype=np.int64)
         for i, g in enumerate(self.group.tolist()):
             self.rank[i] = self.group_size[g]
@@ -399,7 +398,7 @@ class DoctorFacts:
                 raise UsageError(
                     f"tables.patients: {have} {label} among patients, but "
                     f"{self.group_size[g]} doctors see {label}; each needs a patient at the same "
-                    "time slot. Raise tables.patients.count or adjust child_share."
+                    "time slot. Raise the number of patients or adjust child_share."
                 )
 
 
@@ -488,7 +487,7 @@ def _money_list(halalas: np.ndarray) -> list[str]:
 def insurer_of(ctx: Context, p: I64) -> I64:
     """The patient's insurer (index into the insurers vocabulary), or -1 if uninsured."""
     t = ctx.profile.tables.patients
-    insured = ctx.share("patients", "insured", p, t.count, t.insured_share)
+    insured = ctx.share("patients", "insured", p, ctx.counts.patients, t.insured_share)
     weights = [float(r["market_weight"]) for r in ctx.vocab.insurers]
     which = ctx.stream("patients", "insurer").choice(p, weights)
     return np.where(insured, which, -1)

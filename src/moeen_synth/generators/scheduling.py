@@ -79,7 +79,8 @@ CLAIM_DONE = ("submitted", "under_review", "approved", "rejected", "paid")
 def check_capacity(ctx: Context) -> None:
     t = ctx.profile.tables
     cal = calendar(ctx)
-    slots_needed = -(-t.appointments.count // t.doctors.count)
+    n = ctx.counts
+    slots_needed = -(-n.appointments // n.doctors)
     for label, have, share in (
         ("past", len(cal.past), 1 - t.appointments.future_share),
         ("future", len(cal.future), t.appointments.future_share),
@@ -87,8 +88,8 @@ def check_capacity(ctx: Context) -> None:
         need = int(slots_needed * share * 1.05) + 2
         if share > 0 and need > have:
             raise UsageError(
-                f"tables.appointments.count: {t.appointments.count} appointments for "
-                f"{t.doctors.count} doctors need about {need} {label} slots per doctor, but "
+                f"tables.appointments: {n.appointments} appointments for "
+                f"{n.doctors} doctors need about {need} {label} slots per doctor, but "
                 f"the window has {have}; raise history_days/future_days or tables.doctors.count"
             )
 
@@ -105,8 +106,8 @@ class AppointmentCore:
         self.a = a = np.asarray(a, dtype=np.int64)
         t = ctx.profile.tables
         ta = t.appointments
-        n = ta.count
-        D = t.doctors.count
+        n = ctx.counts.appointments
+        D = ctx.counts.doctors
         df = doctor_facts(ctx)
         cal = calendar(ctx)
         self.doctor = a % D
@@ -169,7 +170,7 @@ class Ranks:
     """
 
     def __init__(self, ctx: Context) -> None:
-        n = ctx.profile.tables.appointments.count
+        n = ctx.counts.appointments
 
         def flag(name: str) -> BlockPrefix:
             return BlockPrefix(n, lambda a: getattr(AppointmentCore(ctx, a), name))
@@ -276,7 +277,7 @@ class AppointmentFacts(AppointmentCore):
 
 def appointment_count(ctx: Context) -> int:
     check_capacity(ctx)
-    return ctx.profile.tables.appointments.count
+    return ctx.counts.appointments
 
 
 def appointment_index(ctx: Context, flag: str) -> BlockPrefix:
@@ -284,7 +285,7 @@ def appointment_index(ctx: Context, flag: str) -> BlockPrefix:
     result: BlockPrefix = ctx.cached(
         f"appointments:{flag}",
         lambda: BlockPrefix(
-            ctx.profile.tables.appointments.count, lambda a: getattr(AppointmentFacts(ctx, a), flag)
+            ctx.counts.appointments, lambda a: getattr(AppointmentFacts(ctx, a), flag)
         ),
     )
     return result

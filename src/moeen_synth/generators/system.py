@@ -27,7 +27,7 @@ NETWORKS = ("192.0.2", "198.51.100", "203.0.113")
 def audit_sources(ctx: Context) -> Sources:
     def build() -> Sources:
         share = ctx.profile.tables.activity.audit_per_appointment
-        n = ctx.profile.tables.appointments.count
+        n = ctx.counts.appointments
         picked = BlockPrefix(n, lambda a: ctx.share("audit_logs", "appointments", a, n, share))
         return Sources((("appointment", picked), ("payment", Every(payment_index(ctx).total))))
 
@@ -110,12 +110,11 @@ def reports(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     made = ctx.as_of - ctx.stream("reports", "made").integers(
         r, HOUR, ctx.profile.history_days * DAY
     )
-    t = ctx.profile.tables
     data = [
         {
-            "patients": t.patients.count,
-            "doctors": t.doctors.count,
-            "appointments": t.appointments.count,
+            "patients": ctx.counts.patients,
+            "doctors": ctx.counts.doctors,
+            "appointments": ctx.counts.appointments,
         }
         for _ in r.tolist()
     ]
@@ -188,7 +187,7 @@ def upload_index(ctx: Context) -> BlockPrefix:
     """The patients who uploaded a file (one each), in patient order."""
 
     def build() -> BlockPrefix:
-        n = ctx.profile.tables.patients.count
+        n = ctx.counts.patients
         share = ctx.profile.tables.activity.file_uploads_per_patient
         return BlockPrefix(n, lambda p: ctx.share("file_uploads", "who", p, n, share))
 
