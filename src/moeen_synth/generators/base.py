@@ -214,6 +214,12 @@ def js(values: Sequence[Any]) -> list[str | None]:
     ]
 
 
+def json_objects(**fields: pl.Series) -> pl.Series:
+    """One JSON object per row, keys sorted, built by polars (no per-row Python)."""
+    frame = pl.DataFrame({k: fields[k] for k in sorted(fields)})
+    return frame.select(pl.struct(pl.all()).struct.json_encode()).to_series()
+
+
 def money(halalas: npt.ArrayLike) -> list[str | None]:
     """Amounts in halalas (1/100 SAR) as numeric(10,2) text; negative means NULL."""
     h = np.asarray(halalas, dtype=np.int64)

@@ -88,7 +88,8 @@ def has_prescription(f: AppointmentFacts) -> npt.NDArray[np.bool_]:
 
 
 def _languages(ctx: Context, f: AppointmentFacts) -> list[str]:
-    return patient_people(ctx, f.patient).language
+    languages: list[str] = patient_people(ctx, f.patient).language.to_list()
+    return languages
 
 
 def appointment_texts(

@@ -6,6 +6,7 @@ name; patients and doctors recompute their person from their user index.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,9 +18,22 @@ import numpy.typing as npt
 import polars as pl
 
 from moeen_synth.errors import UsageError
-from moeen_synth.generators.base import DAY, I64, Context, date, js, local_time, pick, ts
+from moeen_synth.generators.base import (
+    DAY,
+    I64,
+    Context,
+    date,
+    js,
+    json_objects,
+    local_time,
+    pick,
+    ts,
+)
+from moeen_synth.keys import F64
+from moeen_synth.vocab import split_list
 
 ROLES = ("admin", "supervisor", "staff", "doctor", "patient")
+GENDERS = ("male", "female")
 ORIGINS = ("saudi", "arab", "south_asian", "filipino")
 ORIGIN_WEIGHTS = (0.76, 0.10, 0.10, 0.04)
 NATIONALITIES = {
@@ -59,7 +73,8 @@ def layout(ctx: Context) -> Layout:
 
 
 class Pools:
-    """Name indices grouped by gender and origin, built once per run."""
+    """Vocabulary lookups built once per run: name pools by gender and origin, name and place
+    columns as polars Series to gather from, districts grouped by city."""
 
     def __init__(self, ctx: Context) -> None:
         v = ctx.vocab
@@ -76,7 +91,7 @@ class Pools:
                 ],
                 dtype=np.int64,
             )
-            for g in ("male", "female")
+            for g in GENDERS
             for o in ORIGINS
         }
         self.family = {
@@ -88,22 +103,50 @@ class Pools:
         for name, pool in [*self.first.items(), *self.family.items()]:
             if len(pool) == 0:
                 raise UsageError(f"vocabulary has no names for {name}")
+        self.first_ar = _column(v.first_names, "name_ar")
+        self.first_en = _column(v.first_names, "name_en")
+        self.first_ascii = pl.Series([_ascii(r["name_en"]) for r in v.first_names])
+        self.family_ar = _column(v.family_names, "name_ar")
+        self.family_en = _column(v.family_names, "name_en")
+        self.family_ascii = pl.Series([_ascii(r["name_en"]) for r in v.family_names])
         weights = np.array([float(c["population_weight"]) for c in v.cities])
         self.city_weights = weights / weights.sum()
-        self.districts = {
-            c["city_code"]: np.array(
-                [i for i, d in enumerate(v.districts) if d["city_code"] == c["city_code"]],
-                dtype=np.int64,
-            )
-            for c in v.cities
-        }
+        codes = [c["city_code"] for c in v.cities]
+        by_city = sorted(
+            range(len(v.districts)), key=lambda i: codes.index(v.districts[i]["city_code"])
+        )
+        counts = np.array([sum(1 for d in v.districts if d["city_code"] == c) for c in codes])
+        if (counts == 0).any():
+            raise UsageError("vocabulary: every city in cities.csv needs a district")
+        self.district_flat = np.array(by_city, dtype=np.int64)
+        self.district_start = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        self.district_count = counts.astype(np.int64)
+        self.city_ar, self.city_en = _column(v.cities, "name_ar"), _column(v.cities, "name_en")
+        self.postal_prefix = _column(v.cities, "postal_prefix")
+        self.district_ar = _column(v.districts, "name_ar")
+        self.district_en = _column(v.districts, "name_en")
+        self.street_ar, self.street_en = (
+            _column(v.streets, "name_ar"),
+            _column(v.streets, "name_en"),
+        )
 
 
-def _pool_pick(pools: Mapping[Any, I64], key_of: Sequence[Any], u: np.ndarray) -> I64:
-    out = np.empty(len(key_of), dtype=np.int64)
-    for i, (k, x) in enumerate(zip(key_of, u.tolist(), strict=True)):
-        pool = pools[k]
-        out[i] = pool[int(x * len(pool))]
+def pools(ctx: Context) -> Pools:
+    result: Pools = ctx.cached("pools", lambda: Pools(ctx))
+    return result
+
+
+def _column(rows: Sequence[dict[str, str]], key: str) -> pl.Series:
+    return pl.Series([r[key] for r in rows], dtype=pl.String)
+
+
+def _pool_pick(pool_of: Mapping[Any, I64], keys: Sequence[Any], code: I64, u: F64) -> I64:
+    """For each row, an element of the pool ``keys[code]`` chosen by ``u`` in [0, 1)."""
+    out = np.empty(len(code), dtype=np.int64)
+    for c in np.unique(code).tolist():
+        sel = code == c
+        pool = pool_of[keys[c]]
+        out[sel] = pool[(u[sel] * len(pool)).astype(np.int64)]
     return out
 
 
@@ -111,13 +154,30 @@ def _ascii(name: str) -> str:
     return re.sub(r"[^a-z]", "", name.lower())
 
 
-def luhn_complete(body: str) -> str:
-    """Append the Luhn check digit (Saudi national and iqama numbers use it)."""
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return body + str((10 - total % 10) % 10)
+def luhn_check_digits(body: I64, width: int) -> I64:
+    """Luhn check digits for numbers of ``width`` digits (Saudi ids and iqamas use Luhn)."""
+    total = np.zeros(len(body), dtype=np.int64)
+    x = body.copy()
+    for i in range(width):  # i = 0 is the rightmost digit, which is doubled
+        d = x % 10
+        x //= 10
+        if i % 2 == 0:
+            d = d * 2
+            d = np.where(d > 9, d - 9, d)
+        total += d
+    check: I64 = (10 - total % 10) % 10
+    return check
+
+
+def pick_language(arabic: npt.NDArray[np.bool_], ar: pl.Series, en: pl.Series) -> pl.Series:
+    """Row by row, the Arabic value where the person prefers Arabic, else the English one."""
+    frame = pl.DataFrame({"m": arabic, "ar": ar, "en": en})
+    return frame.select(pl.when("m").then("ar").otherwise("en")).to_series()
+
+
+def digits(values: npt.ArrayLike, width: int) -> pl.Series:
+    """Zero-padded decimal text."""
+    return pl.Series(np.asarray(values, dtype=np.int64)).cast(pl.String).str.zfill(width)
 
 
 class People:
@@ -128,9 +188,9 @@ class People:
         self.u = np.asarray(u, dtype=np.int64)
         self.lay: Layout = ctx.cached("layout", lambda: layout(ctx))
         self.role = self.lay.role_index(self.u)
-        v, t = ctx.vocab, ctx.profile.tables
+        t = ctx.profile.tables
         n = len(self.u)
-        pools: Pools = ctx.cached("pools", lambda: Pools(ctx))
+        self.pools = pl_ = pools(ctx)
         s = ctx.stream
 
         n_users = self.lay.users
@@ -144,17 +204,20 @@ class People:
         q = min(1.0, ctx.profile.arabic_share / arab_fraction)
         self.arabic = arab & ctx.share("users", "language", self.u, n_users, q)
 
-        genders = ["female" if f else "male" for f in self.female.tolist()]
-        origins = [ORIGINS[o] for o in self.origin.tolist()]
+        combos = [(g, o) for g in GENDERS for o in ORIGINS]
+        gender_code = self.female.astype(np.int64)
         self.first = _pool_pick(
-            pools.first,
-            list(zip(genders, origins, strict=True)),
+            pl_.first,
+            combos,
+            gender_code * len(ORIGINS) + self.origin,
             s("users", "first").uniform(self.u),
         )
         self.father = _pool_pick(
-            pools.first, [("male", o) for o in origins], s("users", "father").uniform(self.u)
+            pl_.first, combos, self.origin, s("users", "father").uniform(self.u)
         )
-        self.family = _pool_pick(pools.family, list(origins), s("users", "family").uniform(self.u))
+        self.family = _pool_pick(
+            pl_.family, ORIGINS, self.origin, s("users", "family").uniform(self.u)
+        )
 
         # Ages: children and adults among patients by layout (see ``patient_groups``).
         as_of_day = ctx.as_of // DAY
@@ -175,7 +238,6 @@ class People:
         self.created = window_start - s("users", "created").integers(self.u, 30 * DAY, 900 * DAY)
         self.nationality_i = s("users", "nationality").integers(self.u, 0, 60)
         self.phone_n = s("users", "phone").integers(self.u, 0, 100_000_000)
-        self.v = v
 
     def is_child(self) -> npt.NDArray[np.bool_]:
         p = self.u - self.lay.offset("patient")
@@ -184,88 +246,130 @@ class People:
         return child
 
     # -- names ------------------------------------------------------------------------
-    @cached_property
-    def name_ar(self) -> list[str]:
-        f = pick(self.v.first_names, self.first, "name_ar")
-        fa = pick(self.v.first_names, self.father, "name_ar")
-        fam = pick(self.v.family_names, self.family, "name_ar")
-        return [f"{a} {b} {c}" for a, b, c in zip(f, fa, fam, strict=True)]
+    def _join(self, first: pl.Series, father: pl.Series, family: pl.Series) -> pl.Series:
+        return (
+            pl.DataFrame(
+                {
+                    "a": first.gather(self.first),
+                    "b": father.gather(self.father),
+                    "c": family.gather(self.family),
+                }
+            )
+            .select(pl.concat_str(["a", "b", "c"], separator=" "))
+            .to_series()
+        )
 
     @cached_property
-    def name_en(self) -> list[str]:
-        f = pick(self.v.first_names, self.first, "name_en")
-        fa = pick(self.v.first_names, self.father, "name_en")
-        fam = pick(self.v.family_names, self.family, "name_en")
-        return [f"{a} {b} {c}" for a, b, c in zip(f, fa, fam, strict=True)]
+    def name_ar(self) -> pl.Series:
+        return self._join(self.pools.first_ar, self.pools.first_ar, self.pools.family_ar)
 
     @cached_property
-    def name(self) -> list[str]:
+    def name_en(self) -> pl.Series:
+        return self._join(self.pools.first_en, self.pools.first_en, self.pools.family_en)
+
+    @cached_property
+    def name(self) -> pl.Series:
         """The name in the person's own language."""
-        return [
-            a if ar else e
-            for a, e, ar in zip(self.name_ar, self.name_en, self.arabic.tolist(), strict=True)
-        ]
+        return pick_language(self.arabic, self.name_ar, self.name_en)
 
     @cached_property
-    def language(self) -> list[str]:
-        return ["ar" if a else "en" for a in self.arabic.tolist()]
+    def language(self) -> pl.Series:
+        return pl.Series(np.where(self.arabic, "ar", "en"), dtype=pl.String)
 
     @cached_property
-    def email(self) -> list[str]:
-        domains = self.ctx.profile.email_domains
-        first = pick(self.v.first_names, self.first, "name_en")
-        fam = pick(self.v.family_names, self.family, "name_en")
-        d = self.ctx.stream("users", "domain").integers(self.u, 0, len(domains)).tolist()
+    def email(self) -> pl.Series:
+        domains = pl.Series(self.ctx.profile.email_domains, dtype=pl.String)
+        d = self.ctx.stream("users", "domain").integers(self.u, 0, len(domains))
         ns = f"n{self.ctx.namespace}" if self.ctx.namespace else ""
-        return [
-            f"{_ascii(a)}.{_ascii(b)}{u + 1}{ns}@{domains[k]}"
-            for a, b, u, k in zip(first, fam, self.u.tolist(), d, strict=True)
-        ]
+        return (
+            pl.DataFrame(
+                {
+                    "f": self.pools.first_ascii.gather(self.first),
+                    "l": self.pools.family_ascii.gather(self.family),
+                    "k": pl.Series(self.u + 1).cast(pl.String),
+                    "d": domains.gather(d),
+                }
+            )
+            .select(pl.concat_str(["f", pl.lit("."), "l", "k", pl.lit(ns + "@"), "d"]))
+            .to_series()
+        )
 
     @cached_property
-    def phone(self) -> list[str]:
-        return [f"+9665{n:08d}" for n in self.phone_n.tolist()]
+    def phone(self) -> pl.Series:
+        return "+9665" + digits(self.phone_n, 8)
 
     @cached_property
-    def nationality(self) -> list[str]:
-        return [
-            NATIONALITIES[ORIGINS[o]][i % len(NATIONALITIES[ORIGINS[o]])]
-            for o, i in zip(self.origin.tolist(), self.nationality_i.tolist(), strict=True)
-        ]
+    def nationality(self) -> pl.Series:
+        options = {o: NATIONALITIES[o] for o in ORIGINS}
+        out = np.empty(len(self.u), dtype=object)
+        for k, o in enumerate(ORIGINS):
+            sel = self.origin == k
+            out[sel] = np.array(options[o], dtype=object)[self.nationality_i[sel] % len(options[o])]
+        return pl.Series(out.astype(str), dtype=pl.String)
 
     @cached_property
-    def national_id(self) -> list[str]:
-        body = self.ctx.stream("users", "national_id").integers(self.u, 0, 100_000_000).tolist()
-        return [
-            luhn_complete(("1" if nat == "SA" else "2") + f"{b:08d}")
-            for nat, b in zip(self.nationality, body, strict=True)
-        ]
+    def national_id(self) -> pl.Series:
+        citizen = (self.nationality == "SA").to_numpy()
+        body = np.where(citizen, 100_000_000, 200_000_000) + self.ctx.stream(
+            "users", "national_id"
+        ).integers(self.u, 0, 100_000_000)
+        return digits(body * 10 + luhn_check_digits(body, 9), 10)
 
     @cached_property
-    def address(self) -> list[str]:
-        v, s = self.v, self.ctx.stream
-        pools: Pools = self.ctx.cached("pools", lambda: Pools(self.ctx))
-        city = s("users", "city").choice(self.u, pools.city_weights).tolist()
-        du = s("users", "district").uniform(self.u).tolist()
-        street = s("users", "street").integers(self.u, 0, len(v.streets)).tolist()
-        building = s("users", "building").integers(self.u, 1000, 10000).tolist()
-        postal = s("users", "postal").integers(self.u, 0, 1000).tolist()
-        out = []
-        for c, x, st, b, pc, ar in zip(
-            city, du, street, building, postal, self.arabic.tolist(), strict=True
-        ):
-            crow = v.cities[c]
-            dpool = pools.districts[crow["city_code"]]
-            drow = v.districts[int(dpool[int(x * len(dpool))])] if len(dpool) else None
-            code = f"{crow['postal_prefix']}{pc:03d}"
-            srow = v.streets[st]
-            if ar:
-                district = f"حي {drow['name_ar']}، " if drow else ""
-                out.append(f"{b} {srow['name_ar']}، {district}{crow['name_ar']} {code}")
-            else:
-                district = f"{drow['name_en']} District, " if drow else ""
-                out.append(f"{b} {srow['name_en']}, {district}{crow['name_en']} {code}")
-        return out
+    def address(self) -> pl.Series:
+        """Saudi national address form, in the person's language."""
+        pl_, s = self.pools, self.ctx.stream
+        city = s("users", "city").choice(self.u, pl_.city_weights)
+        pick = (s("users", "district").uniform(self.u) * pl_.district_count[city]).astype(np.int64)
+        district = pl_.district_flat[pl_.district_start[city] + pick]
+        street = s("users", "street").integers(self.u, 0, len(pl_.street_ar))
+        parts = pl.DataFrame(
+            {
+                "m": self.arabic,
+                "b": digits(s("users", "building").integers(self.u, 1000, 10000), 4),
+                "sa": pl_.street_ar.gather(street),
+                "se": pl_.street_en.gather(street),
+                "da": pl_.district_ar.gather(district),
+                "de": pl_.district_en.gather(district),
+                "ca": pl_.city_ar.gather(city),
+                "ce": pl_.city_en.gather(city),
+                "pc": pl_.postal_prefix.gather(city)
+                + digits(s("users", "postal").integers(self.u, 0, 1000), 3),
+            }
+        )
+        return parts.select(
+            pl.when("m")
+            .then(
+                pl.concat_str(
+                    [
+                        "b",
+                        pl.lit(" "),
+                        "sa",
+                        pl.lit("، حي "),
+                        "da",
+                        pl.lit("، "),
+                        "ca",
+                        pl.lit(" "),
+                        "pc",
+                    ]
+                )
+            )
+            .otherwise(
+                pl.concat_str(
+                    [
+                        "b",
+                        pl.lit(" "),
+                        "se",
+                        pl.lit(", "),
+                        "de",
+                        pl.lit(" District, "),
+                        "ce",
+                        pl.lit(" "),
+                        "pc",
+                    ]
+                )
+            )
+        ).to_series()
 
 
 def patient_groups(ctx: Context) -> tuple[int, int]:
@@ -301,6 +405,20 @@ def user_count(ctx: Context) -> int:
     return layout(ctx).users
 
 
+_BCRYPT_ALPHABET = np.frombuffer(
+    b"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", dtype=np.uint8
+)
+
+
+def password_hashes(ctx: Context, u: I64) -> pl.Series:
+    """bcrypt-shaped strings that match no password (the platform stores bcrypt hashes)."""
+    words = [ctx.stream("users", f"password{j}").bits(u) for j in range(6)]
+    chars = np.empty((len(u), 53), dtype=np.uint8)
+    for k in range(53):
+        chars[:, k] = _BCRYPT_ALPHABET[(words[k // 10] >> np.uint64(6 * (k % 10))) & np.uint64(63)]
+    return "$2b$12$" + pl.Series(chars.view("S53").ravel()).cast(pl.String)
+
+
 def users(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     u = np.arange(start, stop, dtype=np.int64)
     p = People(ctx, u)
@@ -310,55 +428,39 @@ def users(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     last_login = ctx.as_of - s("users", "last_login").integers(u, 600, 60 * DAY)
     last_login = np.where(verified, last_login, -1)
     updated = np.maximum(p.created, last_login)
-    digest = s("users", "password").bits(u).tolist()
-    # bcrypt-shaped hashes that match no password (the platform stores bcrypt hashes).
-    alphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-    hashes = [
-        "$2b$12$" + "".join(alphabet[(h >> (6 * (k % 10)) ^ k * 7) % 64] for k in range(53))
-        for h in digest
-    ]
-    profiles = [
-        {
-            "fullName": n,
-            "fullNameAr": a,
-            "fullNameEn": e,
-            "nationalId": nid,
-            "nationality": nat,
-            "gender": "female" if f else "male",
-            "phone": ph,
-        }
-        for n, a, e, nid, nat, f, ph in zip(
-            p.name,
-            p.name_ar,
-            p.name_en,
-            p.national_id,
-            p.nationality,
-            p.female.tolist(),
-            p.phone,
-            strict=True,
-        )
-    ]
-    prefs = [
-        {
-            "language": lang,
-            "timezone": "Asia/Riyadh",
-            "notifications": {"email": True, "sms": True, "push": bool(k % 2)},
-        }
-        for lang, k in zip(p.language, u.tolist(), strict=True)
-    ]
+    profile = json_objects(
+        fullName=p.name,
+        fullNameAr=p.name_ar,
+        fullNameEn=p.name_en,
+        nationalId=p.national_id,
+        nationality=p.nationality,
+        gender=pl.Series(np.where(p.female, "female", "male")),
+        phone=p.phone,
+    )
+    preferences = json_objects(
+        language=p.language,
+        timezone=pl.repeat("Asia/Riyadh", len(u), eager=True),
+        notifications=pl.DataFrame(
+            {
+                "email": np.ones(len(u), dtype=bool),
+                "push": (u % 2).astype(bool),
+                "sms": np.ones(len(u), dtype=bool),
+            }
+        ).to_struct(),
+    )
     return pl.DataFrame(
         {
             "id": ctx.ids("users", u),
             "email": p.email,
-            "password_hash": hashes,
-            "role": [ROLES[r] for r in p.role.tolist()],
+            "password_hash": password_hashes(ctx, u),
+            "role": pl.Series(ROLES, dtype=pl.String).gather(p.role),
             "is_active": active,
             "is_verified": verified,
             "last_login": ts(last_login),
             "created_at": ts(p.created),
             "updated_at": ts(updated),
-            "profile": js(profiles),
-            "preferences": js(prefs),
+            "profile": profile,
+            "preferences": preferences,
         }
     )
 
@@ -498,102 +600,197 @@ def patients(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     lay = layout(ctx)
     u = pi + lay.offset("patient")
     p = People(ctx, u)
-    v, s = ctx.vocab, ctx.stream
+    s = ctx.stream
     t = ctx.profile.tables.patients
+    bg = background(ctx)
     ins = insurer_of(ctx, pi)
-    digits = s("patients", "policy").integers(pi, 0, 10**9).tolist()
-    ins_provider: list[str | None] = []
-    ins_number: list[str | None] = []
-    for k, dgt in zip(ins.tolist(), digits, strict=True):
-        if k < 0:
-            ins_provider.append(None)
-            ins_number.append(None)
-            continue
-        row = v.insurers[k]
-        n = int(row["policy_digits"])
-        ins_provider.append(row["name_en"])
-        ins_number.append(f"{row['policy_prefix']}{dgt % 10**n:0{n}d}")
+    insured = ins >= 0
+    k = np.where(insured, ins, 0)
+    width = bg.policy_digits[k]
+    number = s("patients", "policy").integers(pi, 0, 10**9) % (10**width)
     expiry = ctx.as_of // DAY + s("patients", "expiry").integers(pi, 30, 730)
-    expiry = np.where(ins >= 0, expiry, -1)
     activated = s("patients", "activated").uniform(pi) < t.activated_share
     activation = np.where(activated, p.created + s("patients", "act").integers(pi, 60, 3 * DAY), -1)
-    # Emergency contact: the father (same family name), or for adults sometimes a brother.
-    rel_name = []
-    for fa, fam, ar in zip(
-        pick(v.first_names, p.father, "name_ar"),
-        pick(v.family_names, p.family, "name_ar"),
-        p.arabic.tolist(),
-        strict=True,
-    ):
-        rel_name.append((fa, fam, ar))
-    fa_en = pick(v.first_names, p.father, "name_en")
-    fam_en = pick(v.family_names, p.family, "name_en")
-    emergency_name = [
-        f"{a} {b}" if ar else f"{e} {f}"
-        for (a, b, ar), e, f in zip(rel_name, fa_en, fam_en, strict=True)
-    ]
-    emergency_phone = [
-        f"+9665{n:08d}" for n in s("patients", "ephone").integers(pi, 0, 10**8).tolist()
-    ]
-    lang = ["ar" if a else "en" for a in p.arabic.tolist()]
-    history, allergies, meds = _clinical_background(ctx, pi, p, lang)
+    mrn = "MRN" + digits(pi + 1, 8) + (f"-{ctx.namespace}" if ctx.namespace else "")
+    frame = pl.DataFrame(
+        {
+            "m": p.arabic,
+            "ok": insured,
+            "fa": p.pools.first_ar.gather(p.father),
+            "fe": p.pools.first_en.gather(p.father),
+            "la": p.pools.family_ar.gather(p.family),
+            "le": p.pools.family_en.gather(p.family),
+            "provider": bg.insurer_en.gather(k),
+            "prefix": bg.policy_prefix.gather(k),
+            "number": pl.Series(number).cast(pl.String),
+            "width": width,
+        }
+    )
+    extra = frame.select(
+        # Emergency contact: the father, who shares the family name.
+        pl.when("m")
+        .then(pl.concat_str(["fa", "la"], separator=" "))
+        .otherwise(pl.concat_str(["fe", "le"], separator=" "))
+        .alias("emergency"),
+        pl.when("ok").then("provider").alias("provider"),
+        pl.when("ok")
+        .then(pl.concat_str(["prefix", pl.col("number").str.zfill(pl.col("width"))]))
+        .alias("number"),
+    )
+    history, allergies, medications = _clinical_background(ctx, pi, p)
     return pl.DataFrame(
         {
             "id": ctx.ids("patients", pi),
             "user_id": ctx.ids("users", u),
-            "medical_record_number": [
-                f"MRN{(i + 1):08d}" + (f"-{ctx.namespace}" if ctx.namespace else "")
-                for i in pi.tolist()
-            ],
+            "medical_record_number": mrn,
             "full_name": p.name,
             "date_of_birth": date(p.birth_day),
-            "gender": ["female" if f else "male" for f in p.female.tolist()],
+            "gender": pl.Series(np.where(p.female, "female", "male")),
             "phone": p.phone,
             "email": p.email,
             "address": p.address,
-            "emergency_contact_name": emergency_name,
-            "emergency_contact_phone": emergency_phone,
-            "insurance_provider": ins_provider,
-            "insurance_number": ins_number,
-            "insurance_expiry": date(np.where(expiry < 0, 0, expiry)).set(
-                pl.Series(expiry < 0), None
-            ),
+            "emergency_contact_name": extra["emergency"],
+            "emergency_contact_phone": "+9665"
+            + digits(s("patients", "ephone").integers(pi, 0, 10**8), 8),
+            "insurance_provider": extra["provider"],
+            "insurance_number": extra["number"],
+            "insurance_expiry": date(np.where(insured, expiry, 0)).set(pl.Series(~insured), None),
             "is_activated": activated,
             "activation_date": ts(activation),
-            "medical_history": js(history),
-            "allergies": js(allergies),
-            "medications": js(meds),
+            "medical_history": history,
+            "allergies": allergies,
+            "medications": medications,
             "created_at": ts(p.created),
             "updated_at": ts(np.maximum(p.created, activation)),
         }
     )
 
 
+class Background:
+    """Lookups for patients' insurance and long-term history, built once per run."""
+
+    def __init__(self, ctx: Context) -> None:
+        v = ctx.vocab
+        self.insurer_en = _column(v.insurers, "name_en")
+        self.policy_prefix = _column(v.insurers, "policy_prefix")
+        self.policy_digits = np.array([int(r["policy_digits"]) for r in v.insurers])
+        first_med: dict[str, int] = {}
+        for i, r in enumerate(v.medications):
+            for code in split_list(r["icd10"]):
+                first_med.setdefault(code, i)
+        # Long-term conditions an adult over 35 carries: chronic (E, I, J4, M, K2 codes) that
+        # fit every age from 36 on, by sex.
+        self.chronic: dict[str, I64] = {}
+        for sex in GENDERS:
+            self.chronic[sex] = np.array(
+                [
+                    i
+                    for i, r in enumerate(v.diagnoses)
+                    if r["icd10"][:1] in "EIM"
+                    and r["sex"] in ("any", sex)
+                    and int(r["min_age"]) <= 36
+                    and int(r["max_age"]) >= 80
+                ],
+                dtype=np.int64,
+            )
+            if len(self.chronic[sex]) < 2:
+                raise UsageError(f"vocabulary: too few chronic diagnoses for {sex} adults")
+        self.item: dict[str, pl.Series] = {}  # diagnosis -> JSON object text, per language
+        self.med: dict[
+            str, pl.Series
+        ] = {}  # diagnosis -> JSON string of its first medicine, per language ("" if none)
+        for lg in ("ar", "en"):
+            self.item[lg] = pl.Series(
+                [
+                    '{"condition": '
+                    + json.dumps(r[f"name_{lg}"], ensure_ascii=False)
+                    + ', "icd10": '
+                    + json.dumps(r["icd10"])
+                    + "}"
+                    for r in v.diagnoses
+                ]
+            )
+            self.med[lg] = pl.Series(
+                [
+                    json.dumps(
+                        f"{v.medications[first_med[r['icd10']]][f'generic_{lg}']} "
+                        f"{v.medications[first_med[r['icd10']]]['strength']}",
+                        ensure_ascii=False,
+                    )
+                    if r["icd10"] in first_med
+                    else ""
+                    for r in v.diagnoses
+                ]
+            )
+        keys = [r["key"] for r in v.texts if r["key"].startswith("allergy.")]
+        self.allergy = {
+            lg: pl.Series([json.dumps(v.text(k, lg), ensure_ascii=False) for k in keys])
+            for lg in ("ar", "en")
+        }
+
+
+def background(ctx: Context) -> Background:
+    result: Background = ctx.cached("background", lambda: Background(ctx))
+    return result
+
+
 def _clinical_background(
-    ctx: Context, pi: I64, p: People, lang: list[str]
-) -> tuple[list[list[dict[str, str]]], list[list[str]], list[list[str]]]:
-    """Chronic history, allergies and regular medicines, in the patient's language."""
-    v, s = ctx.vocab, ctx.stream
-    chronic = [i for i, r in enumerate(v.diagnoses) if r["icd10"][:1] in "EI"]
-    allergy_keys = [r["key"] for r in v.texts if r["key"].startswith("allergy.")]
-    n_hist = np.where(p.age_years > 35, s("patients", "nhist").integers(pi, 0, 3), 0).tolist()
-    n_all = (s("patients", "nall").uniform(pi) < 0.2).astype(int).tolist()
-    h_pick = s("patients", "hist").integers(pi, 0, max(1, len(chronic))).tolist()
-    a_pick = s("patients", "all").integers(pi, 0, len(allergy_keys)).tolist()
-    history, allergies, meds = [], [], []
-    meds_by_icd = _medications_by_icd(ctx)
-    for nh, na, h, a, lg in zip(n_hist, n_all, h_pick, a_pick, lang, strict=True):
-        rows = [v.diagnoses[chronic[(h + k) % len(chronic)]] for k in range(nh)] if chronic else []
-        history.append([{"icd10": r["icd10"], "condition": r[f"name_{lg}"]} for r in rows])
-        allergies.append([v.text(allergy_keys[a], lg)] if na else [])
-        m = []
-        for r in rows:
-            options = meds_by_icd.get(r["icd10"], [])
-            if options:
-                med = v.medications[options[0]]
-                m.append(f"{med[f'generic_{lg}']} {med['strength']}")
-        meds.append(m)
-    return history, allergies, meds
+    ctx: Context, pi: I64, p: People
+) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """Chronic history, allergies and regular medicines as JSON arrays, in the patient's
+    language: adults over 35 carry up to two long-term conditions fitting their sex."""
+    s, bg = ctx.stream, background(ctx)
+    n = len(pi)
+    n_hist = np.where(p.age_years > 35, s("patients", "nhist").integers(pi, 0, 3), 0)
+    first = np.zeros(n, dtype=np.int64)
+    second = np.zeros(n, dtype=np.int64)
+    for female in (False, True):
+        sel = p.female == female
+        pool = bg.chronic["female" if female else "male"]
+        a = s("patients", "hist").integers(pi[sel], 0, len(pool))
+        b = (a + 1 + s("patients", "hist2").integers(pi[sel], 0, len(pool) - 1)) % len(pool)
+        first[sel], second[sel] = pool[a], pool[b]
+    has_allergy = s("patients", "nall").uniform(pi) < 0.2
+    allergy = s("patients", "all").integers(pi, 0, len(bg.allergy["ar"]))
+    frame = pl.DataFrame(
+        {
+            "m": p.arabic,
+            "n": n_hist,
+            "al": has_allergy,
+            "i1a": bg.item["ar"].gather(first),
+            "i1e": bg.item["en"].gather(first),
+            "i2a": bg.item["ar"].gather(second),
+            "i2e": bg.item["en"].gather(second),
+            "m1a": bg.med["ar"].gather(first),
+            "m1e": bg.med["en"].gather(first),
+            "m2a": bg.med["ar"].gather(second),
+            "m2e": bg.med["en"].gather(second),
+            "ala": bg.allergy["ar"].gather(allergy),
+            "ale": bg.allergy["en"].gather(allergy),
+        }
+    )
+
+    def lang(stem: str) -> pl.Expr:
+        return pl.when("m").then(pl.col(f"{stem}a")).otherwise(pl.col(f"{stem}e"))
+
+    def array(items: list[tuple[pl.Expr, pl.Expr]]) -> pl.Expr:
+        present = [pl.when(cond).then(item) for cond, item in items]
+        return pl.concat_str(
+            [pl.lit("["), pl.concat_str(present, separator=", ", ignore_nulls=True), pl.lit("]")]
+        )
+
+    n_col = pl.col("n")
+    out = frame.select(
+        array([(n_col >= 1, lang("i1")), (n_col >= 2, lang("i2"))]).alias("history"),
+        array([(pl.col("al"), lang("al"))]).alias("allergies"),
+        array(
+            [
+                ((n_col >= 1) & (lang("m1") != ""), lang("m1")),
+                ((n_col >= 2) & (lang("m2") != ""), lang("m2")),
+            ]
+        ).alias("medications"),
+    )
+    return out["history"], out["allergies"], out["medications"]
 
 
 def _medications_by_icd(ctx: Context) -> dict[str, list[int]]:
