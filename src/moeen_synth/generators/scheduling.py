@@ -296,7 +296,7 @@ def appointments(ctx: Context, start: int, stop: int) -> pl.DataFrame:
 
     a = np.arange(start, stop, dtype=np.int64)
     f = AppointmentFacts(ctx, a)
-    diagnosis, prescription, notes = appointment_texts(ctx, f)
+    diagnosis, prescription = appointment_texts(ctx, f)
     follow_date = np.where(
         f.follow_up, f.start + ctx.stream("appointments", "fu_days").integers(a, 7, 43) * DAY, -1
     )
@@ -319,7 +319,7 @@ def appointments(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "status": f.status.tolist(),
             "payment_status": f.payment_status.tolist(),
             "payment_method": f.payment_method.tolist(),
-            "notes": notes,
+            "notes": pl.Series([None] * len(a), dtype=pl.String),
             "diagnosis": diagnosis,
             "prescription": prescription,
             "follow_up_required": f.follow_up,
