@@ -214,6 +214,17 @@ def js(values: Sequence[Any]) -> list[str | None]:
     ]
 
 
+def pick_language(arabic: npt.NDArray[np.bool_], ar: pl.Series, en: pl.Series) -> pl.Series:
+    """Row by row, the Arabic value where the person prefers Arabic, else the English one."""
+    frame = pl.DataFrame({"m": arabic, "ar": ar, "en": en})
+    return frame.select(pl.when("m").then("ar").otherwise("en")).to_series()
+
+
+def digits(values: npt.ArrayLike, width: int) -> pl.Series:
+    """Zero-padded decimal text."""
+    return pl.Series(np.asarray(values, dtype=np.int64)).cast(pl.String).str.zfill(width)
+
+
 def json_objects(**fields: pl.Series) -> pl.Series:
     """One JSON object per row, keys sorted, built by polars (no per-row Python)."""
     frame = pl.DataFrame({k: fields[k] for k in sorted(fields)})

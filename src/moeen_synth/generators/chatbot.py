@@ -3,14 +3,22 @@ messages, user and bot turns alternating in the user's language."""
 
 from __future__ import annotations
 
-import re
-from typing import Any
+import json
 
 import numpy as np
 import polars as pl
 
-from moeen_synth.generators.base import DAY, HOUR, MINUTE, BlockPrefix, Context, js, ts
-from moeen_synth.generators.people import People, layout
+from moeen_synth.generators.base import (
+    DAY,
+    HOUR,
+    MINUTE,
+    BlockPrefix,
+    Context,
+    js,
+    pick_language,
+    ts,
+)
+from moeen_synth.generators.people import People, insurer_of, layout
 
 
 def flow_count(ctx: Context) -> int:
@@ -133,71 +141,130 @@ def chatbot_conversations(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     )
 
 
-def _fill(text: str, values: dict[str, str]) -> str:
-    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), text)
+class Script:
+    """Every step of every flow as flat columns, and every user reply, built once per run."""
+
+    def __init__(self, ctx: Context) -> None:
+        flows = ctx.vocab.chatbot_flows
+        self.step_start = np.zeros(len(flows), dtype=np.int64)
+        bot: dict[str, list[str]] = {"ar": [], "en": []}
+        meta: dict[str, list[str]] = {"ar": [], "en": []}
+        user_meta: list[str] = []
+        kinds: list[str] = []
+        reply_start: list[int] = []
+        reply_count: list[int] = []
+        replies: dict[str, list[str]] = {"ar": [], "en": []}
+        for k, flow in enumerate(flows):
+            self.step_start[k] = len(kinds)
+            for step in flow["steps"]:
+                options = {lg: list(step.get(f"options_{lg}") or []) for lg in ("ar", "en")}
+                for lg in ("ar", "en"):
+                    bot[lg].append(str(step[f"bot_{lg}"]))
+                    body = (
+                        {"step": step["id"], "options": options[lg]}
+                        if options[lg]
+                        else {"step": step["id"]}
+                    )
+                    meta[lg].append(json.dumps(body, ensure_ascii=False, sort_keys=True))
+                user_meta.append(json.dumps({"step": step["id"]}))
+                kinds.append(str(step.get("message_type", "text")) if options["en"] else "text")
+                said = {lg: list(step.get(f"user_{lg}") or [""]) for lg in ("ar", "en")}
+                if len(said["ar"]) != len(said["en"]):
+                    raise ValueError(
+                        f"chatbot flow {flow['name']}, step {step['id']}: user_ar "
+                        "and user_en must have the same number of replies"
+                    )
+                reply_start.append(len(replies["ar"]))
+                reply_count.append(len(said["en"]))
+                for lg in ("ar", "en"):
+                    replies[lg].extend(str(x) for x in said[lg])
+        self.bot = {lg: pl.Series(bot[lg]) for lg in bot}
+        self.bot_meta = {lg: pl.Series(meta[lg]) for lg in meta}
+        self.user_meta = pl.Series(user_meta)
+        self.kind = pl.Series(kinds)
+        self.reply_start = np.array(reply_start, dtype=np.int64)
+        self.reply_count = np.array(reply_count, dtype=np.int64)
+        self.replies = {lg: pl.Series(replies[lg]) for lg in replies}
+        clinic = next(r for r in ctx.vocab.settings if r["key"] == "clinic_name")
+        names = json.loads(clinic["value"])
+        self.clinic = {lg: str(names[lg]) for lg in ("ar", "en")}
+        self.insurer = {
+            lg: pl.Series([r[f"name_{lg}"] for r in ctx.vocab.insurers]) for lg in ("ar", "en")
+        }
+
+
+def script(ctx: Context) -> Script:
+    result: Script = ctx.cached("chatbot_script", lambda: Script(ctx))
+    return result
+
+
+PLACEHOLDERS = ("doctor_name", "date", "time", "clinic_name", "insurer")
 
 
 def chatbot_messages(ctx: Context, start: int, stop: int) -> pl.DataFrame:
-    from moeen_synth.generators.messaging import date_text, time_text
+    from moeen_synth.generators.messaging import date_texts, time_texts
 
+    sc = script(ctx)
     rows = np.arange(start, stop, dtype=np.int64)
     conv, ordinal = message_index(ctx).locate(rows)
     f = ConversationFacts(ctx, conv)
     lay = layout(ctx)
     people = People(ctx, f.patient + lay.offset("patient"))
-    n_doctors = ctx.counts.doctors
-    doc_i = ctx.stream("chatbot_conversations", "doctor").integers(conv, 0, n_doctors)
+    arabic = people.arabic
+    doc_i = ctx.stream("chatbot_conversations", "doctor").integers(conv, 0, ctx.counts.doctors)
     doctors = People(ctx, doc_i + lay.offset("doctor"))
-    reply = ctx.stream("chatbot_messages", "reply").integers(rows, 0, 1 << 20).tolist()
-    flows = ctx.vocab.chatbot_flows
-    clinic = ctx.vocab.settings[0]
-    senders, texts, kinds, metas = [], [], [], []
-    for i, (k, o) in enumerate(zip(f.flow.tolist(), ordinal.tolist(), strict=True)):
-        lg = people.language[i]
-        step: dict[str, Any] = flows[k]["steps"][o // 2]
-        when = int(f.started[i]) + 2 * DAY
-        values = {
-            "doctor_name": doctors.name_ar[i] if lg == "ar" else doctors.name_en[i],
-            "date": date_text(when, lg),
-            "time": time_text(ctx, when, lg),
-            "clinic_name": _clinic_name(clinic["value"], lg),
-            "insurer": "",
+    step = sc.step_start[f.flow] + ordinal // 2
+    reply = (
+        sc.reply_start[step]
+        + ctx.stream("chatbot_messages", "reply").integers(rows, 0, 1 << 20) % sc.reply_count[step]
+    )
+    # The patient's insurer; one they are asking about if they have none.
+    insurer = insurer_of(ctx, f.patient)
+    asked = ctx.stream("chatbot_conversations", "insurer").integers(conv, 0, len(sc.insurer["ar"]))
+    insurer = np.where(insurer >= 0, insurer, asked)
+    when = f.started + 2 * DAY
+    frame = pl.DataFrame(
+        {
+            "m": arabic,
+            "bot": ordinal % 2 == 0,
+            "bot_text": pick_language(arabic, sc.bot["ar"].gather(step), sc.bot["en"].gather(step)),
+            "user_text": pick_language(
+                arabic, sc.replies["ar"].gather(reply), sc.replies["en"].gather(reply)
+            ),
+            "bot_meta": pick_language(
+                arabic, sc.bot_meta["ar"].gather(step), sc.bot_meta["en"].gather(step)
+            ),
+            "user_meta": sc.user_meta.gather(step),
+            "kind": sc.kind.gather(step),
+            "doctor_name": pick_language(arabic, doctors.name_ar, doctors.name_en),
+            "date": date_texts(when, arabic),
+            "time": time_texts(ctx, when, arabic),
+            "clinic_name": pl.Series(
+                np.where(arabic, sc.clinic["ar"], sc.clinic["en"]), dtype=pl.String
+            ),
+            "insurer": pick_language(
+                arabic, sc.insurer["ar"].gather(insurer), sc.insurer["en"].gather(insurer)
+            ),
         }
-        if o % 2 == 0:
-            senders.append("bot")
-            texts.append(_fill(str(step[f"bot_{lg}"]), values))
-            options = step.get(f"options_{lg}") or []
-            kinds.append(step.get("message_type", "text") if options else "text")
-            metas.append(
-                {"step": step["id"], "options": options} if options else {"step": step["id"]}
-            )
-        else:
-            senders.append("user")
-            replies = step.get(f"user_{lg}") or [""]
-            texts.append(_fill(str(replies[reply[i] % len(replies)]), values))
-            kinds.append("text")
-            metas.append({"step": step["id"]})
+    )
+    text = pl.when("bot").then("bot_text").otherwise("user_text")
+    for key in PLACEHOLDERS:
+        text = text.str.replace_all("{" + key + "}", pl.col(key), literal=True)
+    out = frame.select(
+        text.alias("message"),
+        pl.when("bot").then(pl.lit("bot")).otherwise(pl.lit("user")).alias("sender_type"),
+        pl.when("bot").then("kind").otherwise(pl.lit("text")).alias("message_type"),
+        pl.when("bot").then("bot_meta").otherwise("user_meta").alias("metadata"),
+    )
     created = f.started + ordinal * f.gap
     return pl.DataFrame(
         {
             "id": ctx.ids("chatbot_messages", rows),
             "conversation_id": ctx.ids("chatbot_conversations", conv),
-            "sender_type": senders,
-            "message": texts,
-            "message_type": kinds,
-            "metadata": js(metas),
+            "sender_type": out["sender_type"],
+            "message": out["message"],
+            "message_type": out["message_type"],
+            "metadata": out["metadata"],
             "created_at": ts(np.minimum(created, ctx.as_of)),
-        },
-        schema_overrides={
-            "sender_type": pl.String,
-            "message": pl.String,
-            "message_type": pl.String,
-        },
+        }
     )
-
-
-def _clinic_name(value_json: str, lang: str) -> str:
-    import json
-
-    value = json.loads(value_json)
-    return str(value.get(lang, "")) if isinstance(value, dict) else str(value)

@@ -3,7 +3,6 @@ translation and setting rows moeen-synth adds to the platform's defaults."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import numpy as np
@@ -18,8 +17,10 @@ from moeen_synth.generators.base import (
     BlockPrefix,
     Context,
     Sources,
+    digits,
     js,
-    local_time,
+    json_objects,
+    pick_language,
     ts,
 )
 from moeen_synth.generators.billing import ClaimTimes, claim_index, claim_numbers, payment_index
@@ -102,205 +103,163 @@ def notification_count(ctx: Context) -> int:
 
 
 def _templates(ctx: Context) -> dict[str, dict[str, str]]:
-    return {r["name"]: r for r in ctx.vocab.templates}
+    result: dict[str, dict[str, str]] = ctx.cached(
+        "templates", lambda: {r["name"]: r for r in ctx.vocab.templates}
+    )
+    return result
 
 
-def render(ctx: Context, name: str, language: str, values: dict[str, str]) -> tuple[str, str]:
-    """(subject, body) of template ``name`` in ``language``, every placeholder filled."""
-    tpl = _templates(ctx)[name if language == "ar" else f"{name}_en"]
+def render(
+    ctx: Context, name: str, arabic: npt.NDArray[np.bool_], values: dict[str, pl.Series]
+) -> tuple[pl.Series, pl.Series]:
+    """(subject, body) of template ``name`` for each row, in the row's language (the Arabic
+    template, or its ``_en`` counterpart), with every {{placeholder}} filled from ``values``."""
+    tpl = _templates(ctx)
+    ar, en = tpl[name], tpl[f"{name}_en"]
+    frame = pl.DataFrame({"m": arabic, **values})
 
-    def fill(text: str) -> str:
-        return re.sub(r"\{\{(\w+)\}\}", lambda m: values[m.group(1)], text)
+    def fill(field: str) -> pl.Expr:
+        text = pl.when("m").then(pl.lit(ar[field])).otherwise(pl.lit(en[field]))
+        for key in values:
+            text = text.str.replace_all("{{" + key + "}}", pl.col(key), literal=True)
+        return text.alias(field)
 
-    return fill(tpl["subject"]), fill(tpl["body"])
-
-
-def date_text(epoch: int, language: str) -> str:
-    t = local_time(epoch)
-    return t.strftime("%Y/%m/%d") if language == "ar" else t.strftime("%d %b %Y")
-
-
-def time_text(ctx: Context, epoch: int, language: str) -> str:
-    t = local_time(epoch)
-    hour = t.hour % 12 or 12
-    if language == "ar":
-        suffix = ctx.vocab.text("am" if t.hour < 12 else "pm", "ar")
-        return f"{hour}:{t.minute:02d} {suffix}"
-    return f"{hour}:{t.minute:02d} {'AM' if t.hour < 12 else 'PM'}"
+    out = frame.select(fill("subject"), fill("body"))
+    return out["subject"], out["body"]
 
 
-def amount_text(ctx: Context, halalas: int, language: str) -> tuple[str, str]:
-    return f"{halalas // 100}.{halalas % 100:02d}", ctx.vocab.text("currency.sar", language)
+def local_times(epoch: I64) -> pl.Series:
+    return ts(epoch).dt.convert_time_zone("Asia/Riyadh")
+
+
+def date_texts(epoch: I64, arabic: npt.NDArray[np.bool_]) -> pl.Series:
+    """Dates as 2026/01/29 (Arabic) or 29 Jan 2026 (English), Riyadh time."""
+    t = local_times(epoch)
+    return pick_language(arabic, t.dt.strftime("%Y/%m/%d"), t.dt.strftime("%d %b %Y"))
+
+
+def time_texts(ctx: Context, epoch: I64, arabic: npt.NDArray[np.bool_]) -> pl.Series:
+    """Times as 11:00 صباحاً / 11:00 AM, Riyadh time."""
+    t = local_times(epoch)
+    morning = (t.dt.hour() < 12).to_numpy()
+    clock = t.dt.strftime("%-I:%M")
+    suffix = np.where(
+        arabic,
+        np.where(morning, ctx.vocab.text("am", "ar"), ctx.vocab.text("pm", "ar")),
+        np.where(morning, "AM", "PM"),
+    )
+    return clock + " " + pl.Series(suffix, dtype=pl.String)
+
+
+def amount_texts(halalas: I64) -> pl.Series:
+    h = np.asarray(halalas, dtype=np.int64)
+    return pl.Series(h // 100).cast(pl.String) + "." + digits(h % 100, 2)
+
+
+def _part(ctx: Context, kind: str, rows: I64, parent: I64) -> pl.DataFrame:
+    """Notifications of one kind: rows, recipient, type, text, schedule, priority, metadata."""
+    lay = layout(ctx)
+    v = ctx.vocab
+    if kind == "welcome":
+        people = People(ctx, parent + lay.offset("patient"))
+        title, body = render(ctx, "welcome_message", people.arabic, {"name": people.name})
+        return pl.DataFrame(
+            {
+                "row": rows,
+                "user": parent + lay.offset("patient"),
+                "type": "system",
+                "title": title,
+                "message": body,
+                "scheduled": people.created + 5 * MINUTE,
+                "priority": "low",
+                "metadata": json_objects(
+                    language=people.language,
+                    template=pl.repeat("welcome_message", len(rows), eager=True),
+                ),
+            }
+        )
+    appt = {"payment": _appointment_of_payment, "claim": _appointment_of_claim}.get(
+        kind, lambda _c, x: x
+    )(ctx, parent)
+    f = AppointmentFacts(ctx, appt)
+    patient = People(ctx, f.patient + lay.offset("patient"))
+    doctor = People(ctx, f.doctor + lay.offset("doctor"))
+    arabic = patient.arabic
+    doctor_name = pick_language(arabic, doctor.name_ar, doctor.name_en)
+    if kind == "appointment":
+        template, kind_type, priority = "appointment_confirmation", "appointment", "normal"
+        values = {
+            "doctor_name": doctor_name,
+            "appointment_date": date_texts(f.start, arabic)
+            + " "
+            + time_texts(ctx, f.start, arabic),
+        }
+        scheduled = f.created + 2 * MINUTE
+    elif kind == "reminder":
+        template, kind_type, priority = "appointment_reminder", "reminder", "high"
+        values = {"doctor_name": doctor_name, "appointment_time": time_texts(ctx, f.start, arabic)}
+        scheduled = np.maximum(f.start - DAY, f.created + MINUTE)
+    elif kind == "payment":
+        template, kind_type, priority = "payment_confirmation", "payment", "normal"
+        currency = np.where(arabic, v.text("currency.sar", "ar"), v.text("currency.sar", "en"))
+        values = {
+            "amount": amount_texts(f.payment_amount),
+            "currency": pl.Series(currency, dtype=pl.String),
+        }
+        paid = np.where(
+            f.payment_method == "insurance",
+            ClaimTimes(ctx, f).paid,
+            np.where(f.status == "completed", f.end, f.created + MINUTE),
+        )
+        scheduled = paid + MINUTE
+    else:
+        template, kind_type, priority = "claim_status_update", "payment", "normal"
+        times = ClaimTimes(ctx, f)
+        status = [f"claim.status.{x}" for x in f.claim_status.tolist()]
+        values = {
+            "claim_number": pl.Series(claim_numbers(ctx, parent, f.start)),
+            "claim_status": pl.Series(
+                np.where(
+                    arabic, [v.text(k, "ar") for k in status], [v.text(k, "en") for k in status]
+                ),
+                dtype=pl.String,
+            ),
+        }
+        scheduled = (
+            np.maximum.reduce([times.submitted, times.approved, times.paid, times.decided]) + MINUTE
+        )
+    title, body = render(ctx, template, arabic, values)
+    return pl.DataFrame(
+        {
+            "row": rows,
+            "user": f.patient + lay.offset("patient"),
+            "type": kind_type,
+            "title": title,
+            "message": body,
+            "scheduled": scheduled,
+            "priority": priority,
+            "metadata": json_objects(
+                appointment_id=ctx.ids("appointments", f.a),
+                language=patient.language,
+                template=pl.repeat(template, len(rows), eager=True),
+            ),
+        }
+    )
 
 
 def notifications(ctx: Context, start: int, stop: int) -> pl.DataFrame:
-    cols: dict[str, list[object]] = {
-        c: [] for c in ("row", "user", "type", "title", "message", "scheduled", "priority", "meta")
-    }
-    lay = layout(ctx)
-    for kind, rows, parent, _ in notification_sources(ctx).split(start, stop):
-        if kind == "welcome":
-            people = People(ctx, parent + lay.offset("patient"))
-            sched = people.created + 5 * MINUTE
-            for r, n, lg, sc in zip(
-                rows.tolist(), people.name, people.language, sched.tolist(), strict=True
-            ):
-                title, body = render(ctx, "welcome_message", lg, {"name": n})
-                _add(
-                    cols,
-                    r,
-                    None,
-                    "system",
-                    title,
-                    body,
-                    sc,
-                    "low",
-                    {"template": "welcome_message", "language": lg},
-                )
-            cols["user"][-len(rows) :] = (parent + lay.offset("patient")).tolist()
-            continue
-        appt = parent
-        if kind == "payment":
-            appt = _appointment_of_payment(ctx, parent)
-        elif kind == "claim":
-            appt = _appointment_of_claim(ctx, parent)
-        f = AppointmentFacts(ctx, appt)
-        patient = People(ctx, f.patient + lay.offset("patient"))
-        doctor = People(ctx, f.doctor + lay.offset("doctor"))
-        times = ClaimTimes(ctx, f) if kind in ("claim", "payment") else None
-        for i, r in enumerate(rows.tolist()):
-            lg = patient.language[i]
-            doc = doctor.name_ar[i] if lg == "ar" else doctor.name_en[i]
-            start_t = int(f.start[i])
-            meta = {"appointment_id": ctx.ids("appointments", f.a[i : i + 1])[0], "language": lg}
-            if kind == "appointment":
-                title, body = render(
-                    ctx,
-                    "appointment_confirmation",
-                    lg,
-                    {
-                        "doctor_name": doc,
-                        "appointment_date": f"{date_text(start_t, lg)} "
-                        f"{time_text(ctx, start_t, lg)}",
-                    },
-                )
-                sc = int(f.created[i]) + 2 * MINUTE
-                _add(
-                    cols,
-                    r,
-                    None,
-                    "appointment",
-                    title,
-                    body,
-                    sc,
-                    "normal",
-                    {**meta, "template": "appointment_confirmation"},
-                )
-            elif kind == "reminder":
-                title, body = render(
-                    ctx,
-                    "appointment_reminder",
-                    lg,
-                    {"doctor_name": doc, "appointment_time": time_text(ctx, start_t, lg)},
-                )
-                sc = max(start_t - DAY, int(f.created[i]) + MINUTE)
-                _add(
-                    cols,
-                    r,
-                    None,
-                    "reminder",
-                    title,
-                    body,
-                    sc,
-                    "high",
-                    {**meta, "template": "appointment_reminder"},
-                )
-            elif kind == "payment":
-                assert times is not None
-                amount, currency = amount_text(ctx, int(f.payment_amount[i]), lg)
-                title, body = render(
-                    ctx, "payment_confirmation", lg, {"amount": amount, "currency": currency}
-                )
-                paid = (
-                    int(times.paid[i])
-                    if f.payment_method[i] == "insurance"
-                    else (
-                        int(f.end[i]) if f.status[i] == "completed" else int(f.created[i]) + MINUTE
-                    )
-                )
-                _add(
-                    cols,
-                    r,
-                    None,
-                    "payment",
-                    title,
-                    body,
-                    paid + MINUTE,
-                    "normal",
-                    {**meta, "template": "payment_confirmation"},
-                )
-            else:
-                assert times is not None
-                status = str(f.claim_status[i])
-                claim_no = claim_numbers(ctx, parent[i : i + 1], f.start[i : i + 1])[0]
-                title, body = render(
-                    ctx,
-                    "claim_status_update",
-                    lg,
-                    {
-                        "claim_number": claim_no,
-                        "claim_status": ctx.vocab.text(f"claim.status.{status}", lg),
-                    },
-                )
-                sc = int(
-                    max(times.submitted[i], times.approved[i], times.paid[i], times.decided[i])
-                )
-                _add(
-                    cols,
-                    r,
-                    None,
-                    "payment",
-                    title,
-                    body,
-                    sc + MINUTE,
-                    "normal",
-                    {**meta, "template": "claim_status_update"},
-                )
-            cols["user"][-1] = int(f.patient[i]) + lay.offset("patient")
-    return _frame(ctx, cols)
-
-
-def _add(
-    cols: dict[str, list[object]],
-    row: int,
-    user: int | None,
-    kind: str,
-    title: str,
-    body: str,
-    scheduled: int,
-    priority: str,
-    meta: dict[str, str],
-) -> None:
-    for key, value in (
-        ("row", row),
-        ("user", user),
-        ("type", kind),
-        ("title", title),
-        ("message", body),
-        ("scheduled", scheduled),
-        ("priority", priority),
-        ("meta", meta),
-    ):
-        cols[key].append(value)
-
-
-def _frame(ctx: Context, cols: dict[str, list[object]]) -> pl.DataFrame:
-    rows = np.array(cols["row"], dtype=np.int64)
+    parts = [
+        _part(ctx, kind, rows, parent)
+        for kind, rows, parent, _ in notification_sources(ctx).split(start, stop)
+    ]
+    frame = pl.concat(parts, how="vertical_relaxed")
+    rows = frame["row"].to_numpy()
     s = ctx.stream
-    scheduled = np.array(cols["scheduled"], dtype=np.int64)
+    n = notification_count(ctx)
+    scheduled = frame["scheduled"].to_numpy()
     due = scheduled <= ctx.as_of
     state = np.array(DELIVERY, dtype=object)[
-        ctx.mix("notifications", "status", rows, notification_count(ctx), (0.2, 0.3, 0.45, 0.05))
+        ctx.mix("notifications", "status", rows, n, (0.2, 0.3, 0.45, 0.05))
     ]
     status = np.where(due, state, "pending")
     sent = np.where(
@@ -315,31 +274,24 @@ def _frame(ctx: Context, cols: dict[str, list[object]]) -> pl.DataFrame:
     read = np.where((read > ctx.as_of) & (read >= 0), ctx.as_of, read)
     created = scheduled - s("notifications", "queued").integers(rows, 0, 5 * MINUTE)
     channel = np.array(CHANNELS, dtype=object)[
-        ctx.mix("notifications", "channel", rows, notification_count(ctx), (0.4, 0.2, 0.2, 0.2))
+        ctx.mix("notifications", "channel", rows, n, (0.4, 0.2, 0.2, 0.2))
     ]
-    users = np.array(cols["user"], dtype=np.int64)
     return pl.DataFrame(
         {
             "id": ctx.ids("notifications", rows),
-            "user_id": ctx.ids("users", users),
-            "type": cols["type"],
-            "title": cols["title"],
-            "message": cols["message"],
-            "channel": channel.tolist(),
-            "status": status.tolist(),
-            "priority": cols["priority"],
+            "user_id": ctx.ids("users", frame["user"].to_numpy()),
+            "type": frame["type"],
+            "title": frame["title"],
+            "message": frame["message"],
+            "channel": pl.Series(channel.astype(str), dtype=pl.String),
+            "status": pl.Series(status.astype(str), dtype=pl.String),
+            "priority": frame["priority"],
             "scheduled_at": ts(scheduled),
             "sent_at": ts(sent),
             "read_at": ts(read),
-            "metadata": js(cols["meta"]),
+            "metadata": frame["metadata"],
             "created_at": ts(np.minimum(created, ctx.as_of)),
-        },
-        schema_overrides={
-            "type": pl.String,
-            "title": pl.String,
-            "message": pl.String,
-            "priority": pl.String,
-        },
+        }
     )
 
 

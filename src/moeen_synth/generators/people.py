@@ -23,10 +23,12 @@ from moeen_synth.generators.base import (
     I64,
     Context,
     date,
+    digits,
     js,
     json_objects,
     local_time,
     pick,
+    pick_language,
     ts,
 )
 from moeen_synth.keys import F64
@@ -167,17 +169,6 @@ def luhn_check_digits(body: I64, width: int) -> I64:
         total += d
     check: I64 = (10 - total % 10) % 10
     return check
-
-
-def pick_language(arabic: npt.NDArray[np.bool_], ar: pl.Series, en: pl.Series) -> pl.Series:
-    """Row by row, the Arabic value where the person prefers Arabic, else the English one."""
-    frame = pl.DataFrame({"m": arabic, "ar": ar, "en": en})
-    return frame.select(pl.when("m").then("ar").otherwise("en")).to_series()
-
-
-def digits(values: npt.ArrayLike, width: int) -> pl.Series:
-    """Zero-padded decimal text."""
-    return pl.Series(np.asarray(values, dtype=np.int64)).cast(pl.String).str.zfill(width)
 
 
 class People:
