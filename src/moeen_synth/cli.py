@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any, TypeVar
 
 import click
@@ -22,6 +23,7 @@ from moeen_synth.db import migrate as migrations
 from moeen_synth.db.embedded import client_binary
 from moeen_synth.db.validate import Report, validate
 from moeen_synth.errors import MoeenSynthError
+from moeen_synth.progress import LoadProgress
 
 F = TypeVar("F", bound=Callable[..., Any])
 out = Console(highlight=False)
@@ -83,6 +85,20 @@ def _dsn(ctx: click.Context, dsn: str | None) -> str | None:
     is_flag=True,
     help="Load into the schema as it is (made by other means); never migrate.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Threads generating blocks ahead of the COPY; output is the same for any.",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=run.BLOCK_ROWS,
+    show_default=True,
+    help="Rows per generated block; output is the same for any.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 @click.version_option(package_name="moeen-synth")
 @click.pass_context
@@ -96,6 +112,8 @@ def main(
     truncate: bool,
     append: bool,
     no_migrate: bool,
+    workers: int,
+    chunk_size: int,
     quiet: bool,
 ) -> None:
     """Synthetic, bilingual (Arabic/English) data for the Moeen healthcare platform's
@@ -125,9 +143,16 @@ def main(
     if not quiet:
         out.print(f"target: {target.display} ({target.source})")
     mode: run.Mode = "truncate" if truncate else "append" if append else "refuse"
-    with dbconnect.connect(target, autocommit=True) as conn:
+    reporter = LoadProgress() if not quiet else None
+    with dbconnect.connect(target, autocommit=True) as conn, reporter or nullcontext():
         result = run.load(
-            conn, prof, mode=mode, no_migrate=no_migrate, progress=None if quiet else _progress()
+            conn,
+            prof,
+            mode=mode,
+            no_migrate=no_migrate,
+            progress=reporter,
+            workers=workers,
+            block_rows=chunk_size,
         )
     if quiet:
         return
@@ -140,14 +165,6 @@ def main(
         f"validated: {len(result.report.check_results) if result.report else 0} checks passed"
     )
     _print_connect_hint(target)
-
-
-def _progress() -> run.Progress:
-    def report(table: str, done: int, total: int) -> None:
-        if total >= 100_000 and done:
-            err.print(f"  {table}: {done:,}/{total:,} rows")
-
-    return report
 
 
 def _print_summary(result: run.LoadResult) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -13,6 +15,7 @@ import psycopg
 from psycopg import sql
 
 from moeen_synth import __version__, vocab
+from moeen_synth.db import bulk as bulk_load
 from moeen_synth.db import migrate as migrations
 from moeen_synth.db.validate import Report, validate
 from moeen_synth.errors import LoadError, SchemaError, TargetNotEmptyError
@@ -69,6 +72,7 @@ class LoadResult:
     schema_state: str = ""
     report: Report | None = None
     seconds: float = 0.0
+    rebuild_seconds: float = 0.0
 
     @property
     def rows(self) -> int:
@@ -143,6 +147,33 @@ def prepare_schema(conn: psycopg.Connection[Any], *, no_migrate: bool) -> tuple[
     return found, [f"{m.version}_{m.name}" for m in applied]
 
 
+BULK_THRESHOLD = 100_000  # rows; below this, dropping and rebuilding indexes costs more
+
+
+def generate_ahead(
+    ctx: Context, work: list[tuple[TableSpec, int]], *, block_rows: int, workers: int
+) -> Iterator[tuple[TableSpec, int, pl.DataFrame]]:
+    """Every block of every table, in order, generated up to ``2 * workers`` blocks ahead on
+    threads (numpy and polars release the GIL) while the caller loads the previous ones."""
+    jobs = [
+        (spec, total, start, min(total, start + block_rows))
+        for spec, total in work
+        if spec.generate is not None
+        for start in range(0, total, block_rows)
+    ]
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="generate") as pool:
+        pending: deque[tuple[TableSpec, int, Future[pl.DataFrame]]] = deque()
+        for spec, total, start, stop in jobs:
+            assert spec.generate is not None
+            pending.append((spec, total, pool.submit(spec.generate, ctx, start, stop)))
+            if len(pending) > 2 * max(1, workers):
+                spec0, total0, future = pending.popleft()
+                yield spec0, total0, future.result()
+        while pending:
+            spec0, total0, future = pending.popleft()
+            yield spec0, total0, future.result()
+
+
 def load(
     conn: psycopg.Connection[Any],
     profile: Profile,
@@ -151,10 +182,15 @@ def load(
     no_migrate: bool = False,
     progress: Progress | None = None,
     fail_after: str | None = None,
+    bulk: bool | None = None,
+    workers: int = 2,
+    block_rows: int = BLOCK_ROWS,
 ) -> LoadResult:
     """Migrate if needed, then generate and COPY every table in one transaction, validate
     inside it and commit only if everything held.
 
+    ``bulk`` (default: from 100,000 rows on) drops the foreign keys and secondary indexes
+    for the COPY and rebuilds them before validating, still inside the transaction.
     ``fail_after`` names a table after which to raise, for tests that prove nothing is left.
     """
     started = time.perf_counter()
@@ -183,25 +219,39 @@ def load(
             ctx = context(profile, namespace)
             if mode == "truncate":
                 _truncate(conn, ctx)
+            work = plan(ctx)
+            if progress:
+                progress("plan", 1, 1)
+            total_rows = sum(n for _, n in work)
+            use_bulk = total_rows >= BULK_THRESHOLD if bulk is None else bulk
+            deferred = bulk_load.defer(conn, [s.name for s, n in work if n]) if use_bulk else None
             sink = PostgresSink(conn, {t.name: t.merge_key for t in TABLES if t.merge_key})
-            for spec, total in plan(ctx):
+            _copy_all(
+                ctx,
+                work,
+                sink,
+                result,
+                progress=progress,
+                fail_after=fail_after,
+                workers=workers,
+                block_rows=block_rows,
+            )
+            if deferred is not None:
                 t0 = time.perf_counter()
-                done = 0
                 try:
-                    for frame in blocks(ctx, spec, total):
-                        sink.write(spec.name, frame)
-                        done += frame.height
-                        if progress:
-                            progress(spec.name, done, total)
+                    bulk_load.restore(
+                        conn,
+                        deferred,
+                        step=(
+                            (lambda what: progress(f"rebuild: {what}", 0, 0)) if progress else None
+                        ),
+                    )
                 except psycopg.Error as exc:
                     raise LoadError(
-                        f"loading {spec.name} failed: {str(exc).strip().splitlines()[0]}"
+                        "rebuilding indexes and foreign keys failed: "
+                        f"{str(exc).strip().splitlines()[0]}"
                     ) from exc
-                if progress and total == 0:
-                    progress(spec.name, 0, 0)
-                result.tables.append(TableResult(spec.name, done, time.perf_counter() - t0))
-                if fail_after == spec.name:
-                    raise LoadError(f"injected failure after {spec.name} (test hook)")
+                result.rebuild_seconds = time.perf_counter() - t0
             report = validate(conn, as_of=profile.as_of, schema=result.schema_state != "foreign")
             result.report = report
             if not report.ok:
@@ -226,3 +276,47 @@ def load(
         conn.autocommit = True
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _copy_all(
+    ctx: Context,
+    work: list[tuple[TableSpec, int]],
+    sink: PostgresSink,
+    result: LoadResult,
+    *,
+    progress: Progress | None,
+    fail_after: str | None,
+    workers: int,
+    block_rows: int,
+) -> None:
+    """COPY every block in foreign-key order, timing each table."""
+    done: dict[str, int] = {spec.name: 0 for spec, _ in work}
+    seconds: dict[str, float] = {spec.name: 0.0 for spec, _ in work}
+    order = [spec for spec, _ in work]
+    finished = 0
+
+    def close_tables_before(index: int) -> None:
+        nonlocal finished
+        while finished < index:
+            spec = order[finished]
+            result.tables.append(TableResult(spec.name, done[spec.name], seconds[spec.name]))
+            if fail_after == spec.name:
+                raise LoadError(f"injected failure after {spec.name} (test hook)")
+            finished += 1
+
+    mark = time.perf_counter()
+    for spec, total, frame in generate_ahead(ctx, work, block_rows=block_rows, workers=workers):
+        close_tables_before(order.index(spec))
+        try:
+            sink.write(spec.name, frame)
+        except psycopg.Error as exc:
+            raise LoadError(
+                f"loading {spec.name} failed: {str(exc).strip().splitlines()[0]}"
+            ) from exc
+        now = time.perf_counter()
+        seconds[spec.name] += now - mark
+        mark = now
+        done[spec.name] += frame.height
+        if progress:
+            progress(spec.name, done[spec.name], total)
+    close_tables_before(len(order))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import polars as pl
@@ -112,3 +113,29 @@ def test_impossible_calendar_is_a_clear_error() -> None:
         UsageError, match=r"raise history_days/future_days or tables\.doctors\.count"
     ):
         run.plan(ctx)
+
+
+def test_nothing_is_dated_after_as_of_even_for_visits_just_before_it() -> None:
+    # Visits in the last slots before as_of: their claims and payments must still end by then.
+    data: dict[str, Any] = yaml.safe_load((paths.profiles_dir() / "clinic.yaml").read_text())
+    data.update(scale=400, history_days=20)
+    data["tables"]["doctors"] = {"count": 20}
+    data["tables"]["appointments"].update(per_patient=10.5, future_share=0.0)
+    data["tables"]["appointments"]["past_status"] = {"completed": 1}
+    ctx = run.context(profiles.parse(data, "dense"))
+    as_of = ctx.profile.as_of
+
+    tables = frames(ctx.profile, 10_000)
+
+    visits = tables["appointments"].select("id", "scheduled_at")
+    late = tables["insurance_claims"].join(visits, left_on="appointment_id", right_on="id")
+    late = late.filter(pl.col("scheduled_at") > as_of - dt.timedelta(hours=1))
+    assert late.height > 0, "precondition: some claims are for visits in the last hour"
+    for table, column in (
+        ("insurance_claims", "updated_at"),
+        ("insurance_claims", "created_at"),
+        ("payments", "paid_at"),
+        ("appointments", "created_at"),
+        ("medical_records", "created_at"),
+    ):
+        assert tables[table].filter(pl.col(column) > as_of).height == 0, (table, column)

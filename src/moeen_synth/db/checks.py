@@ -145,13 +145,15 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check(
         "appointments: payment_status agrees with payments",
-        """SELECT count(*) FROM appointments a WHERE
-               (a.payment_status IN ('paid', 'partial') AND NOT EXISTS (SELECT 1 FROM payments p
-                 WHERE p.appointment_id = a.id AND p.status = 'completed'))
-            OR (a.payment_status = 'unpaid' AND EXISTS (SELECT 1 FROM payments p
-                 WHERE p.appointment_id = a.id AND p.status = 'completed'))
-            OR (a.payment_status = 'refunded' AND NOT EXISTS (SELECT 1 FROM payments p
-                 WHERE p.appointment_id = a.id AND p.status = 'refunded'))""",
+        # One aggregate and a hash join: a correlated EXISTS per appointment would scan
+        # payments (it has no index on appointment_id) once per row.
+        """SELECT count(*) FROM appointments a
+           LEFT JOIN (SELECT appointment_id, bool_or(status = 'completed') AS completed,
+                             bool_or(status = 'refunded') AS refunded
+                      FROM payments GROUP BY appointment_id) p ON p.appointment_id = a.id
+           WHERE (a.payment_status IN ('paid', 'partial') AND p.completed IS NOT TRUE)
+              OR (a.payment_status = 'unpaid' AND p.completed IS TRUE)
+              OR (a.payment_status = 'refunded' AND p.refunded IS NOT TRUE)""",
     ),
     Check(
         "payments: patient is the appointment's patient, amount positive",
@@ -203,9 +205,11 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check(
         "audit_logs: entity exists",
-        "SELECT count(*) FROM audit_logs l WHERE (l.entity_type = 'appointment' AND NOT EXISTS "
-        "(SELECT 1 FROM appointments a WHERE a.id = l.entity_id)) OR (l.entity_type = "
-        "'payment' AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.id = l.entity_id))",
+        """SELECT count(*) FROM audit_logs l
+           LEFT JOIN appointments a ON l.entity_type = 'appointment' AND a.id = l.entity_id
+           LEFT JOIN payments p ON l.entity_type = 'payment' AND p.id = l.entity_id
+           WHERE (l.entity_type = 'appointment' AND a.id IS NULL)
+              OR (l.entity_type = 'payment' AND p.id IS NULL)""",
     ),
     Check(
         "appointments: Pediatrics sees patients under 18",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -73,12 +74,17 @@ class Context:
         return keys.uuids(self.seed, table, idx, self.namespace)
 
     def cached(self, name: str, build: Callable[[], Any]) -> Any:
-        """Memoise a derived, deterministic structure (layouts, child offsets) per run."""
-        if name not in self._cache:
-            self._cache[name] = build()
-        return self._cache[name]
+        """Memoise a derived, deterministic structure (layouts, child offsets) per run.
+
+        Generation threads share the cache; a re-entrant lock lets one structure's build use
+        another's."""
+        with _CACHE_LOCK:
+            if name not in self._cache:
+                self._cache[name] = build()
+            return self._cache[name]
 
 
+_CACHE_LOCK = threading.RLock()
 PARENT_BLOCK = 1 << 16  # parents per block of a BlockPrefix: fixed, so results never vary
 
 
@@ -115,21 +121,24 @@ class BlockPrefix:
         self.starts = np.concatenate([[0], np.cumsum(totals, dtype=np.int64)]).astype(np.int64)
         self.total = int(self.starts[-1])
         self._local: OrderedDict[int, I64] = OrderedDict()
+        self._lock = threading.Lock()
 
     def _offsets(self, b: int) -> I64:
         """Offsets of block b's parents, relative to the block's first child (len + 1)."""
-        if b in self._local:
-            self._local.move_to_end(b)
-            return self._local[b]
+        with self._lock:
+            if b in self._local:
+                self._local.move_to_end(b)
+                return self._local[b]
         lo = b * self.block
         c = np.asarray(
             self._counts(np.arange(lo, min(self.n, lo + self.block), dtype=np.int64)),
             dtype=np.int64,
         )
         local = np.concatenate([[0], np.cumsum(c)]).astype(np.int64)
-        self._local[b] = local
-        if len(self._local) > 4:
-            self._local.popitem(last=False)
+        with self._lock:
+            self._local[b] = local
+            if len(self._local) > 8:
+                self._local.popitem(last=False)
         return local
 
     def rank(self, parent: npt.ArrayLike) -> I64:

@@ -31,7 +31,9 @@ class ClaimTimes:
     def __init__(self, ctx: Context, f: AppointmentFacts) -> None:
         s = ctx.stream
         a = f.a
-        span = np.maximum(ctx.as_of - f.end, HOUR)
+        # Fractions of the time left before as_of, so a visit that ended minutes before it
+        # still gets a claim history that ends by then.
+        span = np.maximum(ctx.as_of - f.end, 0)
         done = f.claim_status != "draft"
         self.submitted = np.where(
             done,
@@ -39,7 +41,7 @@ class ClaimTimes:
             + (span * (0.05 + 0.25 * s("insurance_claims", "sub").uniform(a))).astype(np.int64),
             -1,
         )
-        rest = np.maximum(ctx.as_of - self.submitted, MINUTE)
+        rest = np.maximum(ctx.as_of - self.submitted, 0)
         approved = np.isin(f.claim_status, ["approved", "paid"])
         self.approved = np.where(
             approved,
@@ -47,7 +49,7 @@ class ClaimTimes:
             + (rest * 0.5 * s("insurance_claims", "appr").uniform(a)).astype(np.int64),
             -1,
         )
-        rest2 = np.maximum(ctx.as_of - self.approved, MINUTE)
+        rest2 = np.maximum(ctx.as_of - self.approved, 0)
         self.paid = np.where(
             f.claim_status == "paid",
             self.approved
@@ -56,7 +58,10 @@ class ClaimTimes:
         )
         self.created = np.where(
             done,
-            self.submitted - s("insurance_claims", "drafted").integers(a, MINUTE, HOUR),
+            self.submitted
+            - np.minimum(
+                s("insurance_claims", "drafted").integers(a, MINUTE, HOUR), self.submitted - f.end
+            ),
             f.created + s("insurance_claims", "drafted").integers(a, MINUTE, HOUR),
         )
         self.created = np.minimum(self.created, ctx.as_of)

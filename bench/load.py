@@ -1,0 +1,154 @@
+"""Benchmark: generation and loading speed for a profile, against a floor measured in the
+same run. Not a test; prints medians of several runs.
+
+    python bench/load.py --profile load-1m [--runs 3] [--dsn URL]
+
+(1) generation only: rows/s of every table's generator, no database;
+(2) end to end: ``moeen-synth --profile P`` into an empty database (a subprocess, so its peak
+    RSS is measured), rows/s;
+(3) the floor: the same rows already encoded as CSV files, COPYed into the bare tables
+    (foreign keys and secondary indexes dropped) plus rebuilding them, in one transaction;
+and the ratio (2)/(3). The server is the embedded one in a temporary directory unless --dsn
+names another (whose role must be allowed to create databases).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from moeen_synth import profile as profiles
+from moeen_synth import run
+from moeen_synth.db import bulk, migrate
+from moeen_synth.db.embedded import EmbeddedServer
+from moeen_synth.sinks.postgres import encode_csv
+
+
+def generation(name: str) -> tuple[int, float]:
+    ctx = run.context(profiles.load(name))
+    t0 = time.perf_counter()
+    rows = 0
+    for spec, total in run.plan(ctx):
+        for frame in run.blocks(ctx, spec, total):
+            rows += frame.height
+    return rows, time.perf_counter() - t0
+
+
+def fresh_database(admin: str) -> str:
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return make_conninfo(admin, dbname=name)
+
+
+def drop_database(admin: str, dsn: str) -> None:
+    name = psycopg.conninfo.conninfo_to_dict(dsn)["dbname"]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(str(name))))
+
+
+def end_to_end(name: str, dsn: str) -> tuple[float, int]:
+    """Seconds and peak RSS (KiB) of the command in a subprocess."""
+    exe = Path(sys.executable).with_name("moeen-synth")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([str(exe), "--profile", name, "--dsn", dsn, "--quiet"])
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - t0
+    if status != 0:
+        raise SystemExit(f"moeen-synth failed with status {status}")
+    return seconds, int(usage.ru_maxrss)
+
+
+def encode_all(name: str, folder: Path) -> list[tuple[str, list[str], Path, int]]:
+    ctx = run.context(profiles.load(name))
+    files = []
+    for spec, total in run.plan(ctx):
+        if not total:
+            continue
+        path = folder / f"{spec.name}.csv"
+        columns: list[str] = []
+        with open(path, "wb") as out:
+            for frame in run.blocks(ctx, spec, total):
+                columns = frame.columns
+                out.write(encode_csv(frame))
+        files.append((spec.name, columns, path, total))
+    return files
+
+
+def floor(files: list[tuple[str, list[str], Path, int]], dsn: str) -> float:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        migrate.migrate(conn)
+    with psycopg.connect(dsn) as conn:
+        t0 = time.perf_counter()
+        deferred = bulk.defer(conn, [f[0] for f in files])
+        with conn.cursor() as cur:
+            for table, columns, path, _ in files:
+                stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+                    sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+                )
+                with cur.copy(stmt) as copy, open(path, "rb") as data:
+                    while chunk := data.read(1 << 20):
+                        copy.write(chunk)
+        bulk.restore(conn, deferred)
+        conn.commit()
+        return time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="load-1m")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--dsn", help="administrative DSN of the server to use")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="moeen-bench-") as tmp:
+        server = None
+        admin = args.dsn
+        if admin is None:
+            server = EmbeddedServer(Path(tmp) / "pg")
+            admin = server.ensure_running().dsn
+        try:
+            gen = [generation(args.profile) for _ in range(args.runs)]
+            rows = gen[0][0]
+            e2e, floors, rss = [], [], []
+            files = encode_all(args.profile, Path(tmp))
+            for _ in range(args.runs):
+                dsn = fresh_database(admin)
+                seconds, peak = end_to_end(args.profile, dsn)
+                e2e.append(seconds)
+                rss.append(peak)
+                drop_database(admin, dsn)
+                dsn = fresh_database(admin)
+                floors.append(floor(files, dsn))
+                drop_database(admin, dsn)
+        finally:
+            if server is not None:
+                server.stop()
+
+    g = statistics.median(s for _, s in gen)
+    e = statistics.median(e2e)
+    f = statistics.median(floors)
+    print(f"profile {args.profile}: {rows:,} rows, medians of {args.runs} runs")
+    print(f"(1) generation only   {rows / g:12,.0f} rows/s  ({g:.1f} s, one process)")
+    print(f"(2) end to end        {rows / e:12,.0f} rows/s  ({e:.1f} s, incl. migrate, validate)")
+    print(
+        f"(3) floor             {rows / f:12,.0f} rows/s  ({f:.1f} s, pre-encoded COPY into "
+        "bare tables + rebuild)"
+    )
+    print(f"ratio (2)/(3)         {f / e:12.2f}")
+    print(f"peak RSS (2)          {statistics.median(rss) / 1024:12,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
