@@ -107,17 +107,16 @@ class BlockPrefix:
     """
 
     def __init__(
-        self, n: int, counts: Callable[[I64], npt.ArrayLike], block: int = PARENT_BLOCK
+        self,
+        n: int,
+        counts: Callable[[I64], npt.ArrayLike],
+        block: int = PARENT_BLOCK,
+        totals: Sequence[int] | None = None,
     ) -> None:
+        """``totals``, if given, are the blocks' sums already computed (by a shared pass)."""
         self.n, self.block, self._counts = n, block, counts
-        totals = [
-            int(
-                np.asarray(
-                    counts(np.arange(s, min(n, s + block), dtype=np.int64)), dtype=np.int64
-                ).sum()
-            )
-            for s in range(0, n, block)
-        ]
+        if totals is None:
+            totals = [block_sum(counts, s, min(n, s + block)) for s in range(0, n, block)]
         self.starts = np.concatenate([[0], np.cumsum(totals, dtype=np.int64)]).astype(np.int64)
         self.total = int(self.starts[-1])
         self._local: OrderedDict[int, I64] = OrderedDict()
@@ -164,6 +163,15 @@ class BlockPrefix:
             parent[sel] = b * self.block + p
             ordinal[sel] = rel - local[p]
         return parent, ordinal
+
+
+def block_sum(counts: Callable[[I64], npt.ArrayLike], lo: int, hi: int) -> int:
+    return int(np.asarray(counts(np.arange(lo, hi, dtype=np.int64)), dtype=np.int64).sum())
+
+
+def blocks_of(n: int, block: int = PARENT_BLOCK) -> list[tuple[int, int]]:
+    """The parent blocks of a BlockPrefix over ``n`` parents."""
+    return [(lo, min(n, lo + block)) for lo in range(0, n, block)]
 
 
 class Every:

@@ -12,12 +12,12 @@ import polars as pl
 
 from moeen_synth.generators.base import HOUR, I64, MINUTE, BlockPrefix, Context, js, money, ts
 from moeen_synth.generators.clinical import patient_people
-from moeen_synth.generators.scheduling import AppointmentFacts, appointment_index, ranks
+from moeen_synth.generators.scheduling import AppointmentFacts, appointment_children, ranks
 
 
 def payment_index(ctx: Context) -> BlockPrefix:
     """One payment per paid, partly paid or refunded appointment."""
-    return appointment_index(ctx, "has_payment")
+    return appointment_children(ctx)["payments"]
 
 
 def claim_index(ctx: Context) -> BlockPrefix:

@@ -171,18 +171,16 @@ def appointment_texts(ctx: Context, f: AppointmentFacts) -> tuple[pl.Series, pl.
 
 
 # -- medical records ------------------------------------------------------------------------
+def record_counts(f: AppointmentFacts) -> I64:
+    """Records per visit: a diagnosis, a prescription and a lab result for completed ones."""
+    n: I64 = f.completed.astype(np.int64) + has_prescription(f) + (f.completed & f.has_lab)
+    return n
+
+
 def record_index(ctx: Context) -> BlockPrefix:
-    """Records per completed visit: a diagnosis, then a prescription and a lab result."""
+    from moeen_synth.generators.scheduling import appointment_children
 
-    def counts(a: I64) -> I64:
-        f = AppointmentFacts(ctx, a)
-        n: I64 = f.completed.astype(np.int64) + has_prescription(f) + (f.completed & f.has_lab)
-        return n
-
-    result: BlockPrefix = ctx.cached(
-        "record_index", lambda: BlockPrefix(ctx.counts.appointments, counts)
-    )
-    return result
+    return appointment_children(ctx)["medical_records"]
 
 
 def record_count(ctx: Context) -> int:

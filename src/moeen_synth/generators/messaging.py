@@ -17,82 +17,89 @@ from moeen_synth.generators.base import (
     BlockPrefix,
     Context,
     Sources,
+    blocks_of,
     digits,
     js,
     json_objects,
     pick_language,
     ts,
 )
-from moeen_synth.generators.billing import ClaimTimes, claim_index, claim_numbers, payment_index
+from moeen_synth.generators.billing import ClaimTimes, claim_numbers
 from moeen_synth.generators.people import People, layout
-from moeen_synth.generators.scheduling import AppointmentCore, AppointmentFacts
+from moeen_synth.generators.scheduling import AppointmentFacts, facts_for, ranks
 
 CHANNELS = ("in_app", "email", "sms", "push")
 DELIVERY = ("sent", "delivered", "read", "failed")
 
 
-def _selected(
-    ctx: Context, purpose: str, n: int, eligible: Callable[[I64], npt.ArrayLike], share: float
-) -> BlockPrefix:
-    """Exactly round(share * eligible) of the eligible parents send one notification."""
-    ranked = BlockPrefix(n, lambda x: np.asarray(eligible(x), dtype=np.int64))
+# Notices about an appointment: which appointments may send one (eligible), and which
+# do: exactly round(share * eligible) of them, drawn over their ranks among the eligible.
+NOTICES: dict[str, tuple[str, Callable[[AppointmentFacts], npt.NDArray[np.bool_]]]] = {
+    "appointment": ("appt", lambda f: np.isin(f.status, ["confirmed", "completed"])),
+    "reminder": ("remind", lambda f: np.isin(f.status, ["confirmed", "pending", "completed"])),
+    "payment": ("pay", lambda f: f.has_payment & (f.payment_status != "refunded")),
+    "claim": ("claim", lambda f: f.has_claim & (f.claim_status != "draft")),
+}
 
-    def counts(x: I64) -> npt.NDArray[np.bool_]:
-        chosen: npt.NDArray[np.bool_] = np.asarray(eligible(x), dtype=bool) & ctx.share(
-            "notifications", purpose, ranked.rank(x), ranked.total, share
+
+def _notice_prefixes(ctx: Context) -> dict[str, BlockPrefix]:
+    """Per kind, the appointments that send a notice, in two passes over the appointments:
+    eligible counts per block first, then the selection (which needs the eligible total)."""
+    t = ctx.profile.tables.notifications
+    shares = {
+        "appointment": t.per_appointment,
+        "reminder": t.per_reminder,
+        "payment": t.per_payment,
+        "claim": t.per_claim,
+    }
+    n = ctx.counts.appointments
+    blocks = blocks_of(n)
+    eligible_totals: dict[str, list[int]] = {k: [] for k in NOTICES}
+    for lo, hi in blocks:
+        f = facts_for(ctx, np.arange(lo, hi, dtype=np.int64))
+        for kind, (_, eligible) in NOTICES.items():
+            eligible_totals[kind].append(int(eligible(f).sum()))
+
+    def eligible_prefix(kind: str) -> BlockPrefix:
+        test = NOTICES[kind][1]
+        return BlockPrefix(n, lambda a: test(facts_for(ctx, a)), totals=eligible_totals[kind])
+
+    ranked = {kind: eligible_prefix(kind) for kind in NOTICES}
+
+    def chosen(kind: str, f: AppointmentFacts, rank: I64) -> npt.NDArray[np.bool_]:
+        purpose, eligible = NOTICES[kind]
+        picked: npt.NDArray[np.bool_] = eligible(f) & ctx.share(
+            "notifications", purpose, rank, ranked[kind].total, shares[kind]
         )
-        return chosen
+        return picked
 
-    return BlockPrefix(n, counts)
+    chosen_totals: dict[str, list[int]] = {k: [] for k in NOTICES}
+    for b, (lo, hi) in enumerate(blocks):
+        f = facts_for(ctx, np.arange(lo, hi, dtype=np.int64))
+        for kind, (_, eligible) in NOTICES.items():
+            e = eligible(f).astype(np.int64)
+            rank = ranked[kind].starts[b] + np.cumsum(e) - e
+            chosen_totals[kind].append(int(chosen(kind, f, rank).sum()))
 
+    def chosen_prefix(kind: str) -> BlockPrefix:
+        return BlockPrefix(
+            n,
+            lambda a: chosen(kind, facts_for(ctx, a), ranked[kind].rank(a)),
+            totals=chosen_totals[kind],
+        )
 
-def _appointment_of_payment(ctx: Context, j: I64) -> I64:
-    appointment: I64 = payment_index(ctx).locate(j)[0]
-    return appointment
-
-
-def _appointment_of_claim(ctx: Context, c: I64) -> I64:
-    appointment: I64 = claim_index(ctx).locate(c)[0]
-    return appointment
+    return {kind: chosen_prefix(kind) for kind in NOTICES}
 
 
 def notification_sources(ctx: Context) -> Sources:
     def build() -> Sources:
         t = ctx.profile.tables.notifications
-        n_appointments = ctx.counts.appointments
-
-        def confirmed(a: I64) -> npt.NDArray[np.bool_]:
-            return np.isin(AppointmentCore(ctx, a).status, ["confirmed", "completed"])
-
-        def reminded(a: I64) -> npt.NDArray[np.bool_]:
-            return np.isin(AppointmentCore(ctx, a).status, ["confirmed", "pending", "completed"])
-
-        def paid(j: I64) -> npt.NDArray[np.bool_]:
-            f = AppointmentFacts(ctx, _appointment_of_payment(ctx, j))
-            return np.asarray(f.payment_status != "refunded", dtype=bool)
-
-        def decided(c: I64) -> npt.NDArray[np.bool_]:
-            f = AppointmentFacts(ctx, _appointment_of_claim(ctx, c))
-            return np.asarray(f.claim_status != "draft", dtype=bool)
-
-        def everyone(p: I64) -> npt.NDArray[np.bool_]:
-            return np.ones(len(p), dtype=bool)
-
-        return Sources(
-            (
-                (
-                    "appointment",
-                    _selected(ctx, "appt", n_appointments, confirmed, t.per_appointment),
-                ),
-                ("reminder", _selected(ctx, "remind", n_appointments, reminded, t.per_reminder)),
-                ("payment", _selected(ctx, "pay", payment_index(ctx).total, paid, t.per_payment)),
-                ("claim", _selected(ctx, "claim", claim_index(ctx).total, decided, t.per_claim)),
-                (
-                    "welcome",
-                    _selected(ctx, "welcome", ctx.counts.patients, everyone, t.welcome),
-                ),
-            )
+        n_patients = ctx.counts.patients
+        welcome = BlockPrefix(
+            n_patients, lambda p: ctx.share("notifications", "welcome", p, n_patients, t.welcome)
         )
+        notices = _notice_prefixes(ctx)
+        return Sources((*((kind, notices[kind]) for kind in NOTICES), ("welcome", welcome)))
 
     result: Sources = ctx.cached("notification_sources", build)
     return result
@@ -178,10 +185,7 @@ def _part(ctx: Context, kind: str, rows: I64, parent: I64) -> pl.DataFrame:
                 ),
             }
         )
-    appt = {"payment": _appointment_of_payment, "claim": _appointment_of_claim}.get(
-        kind, lambda _c, x: x
-    )(ctx, parent)
-    f = AppointmentFacts(ctx, appt)
+    f = AppointmentFacts(ctx, parent)
     patient = People(ctx, f.patient + lay.offset("patient"))
     doctor = People(ctx, f.doctor + lay.offset("doctor"))
     arabic = patient.arabic
@@ -217,7 +221,7 @@ def _part(ctx: Context, kind: str, rows: I64, parent: I64) -> pl.DataFrame:
         times = ClaimTimes(ctx, f)
         status = [f"claim.status.{x}" for x in f.claim_status.tolist()]
         values = {
-            "claim_number": pl.Series(claim_numbers(ctx, parent, f.start)),
+            "claim_number": pl.Series(claim_numbers(ctx, ranks(ctx).claim.rank(parent), f.start)),
             "claim_status": pl.Series(
                 np.where(
                     arabic, [v.text(k, "ar") for k in status], [v.text(k, "en") for k in status]

@@ -11,14 +11,30 @@ follows from the appointment's index, time and people.
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from moeen_synth.errors import UsageError
-from moeen_synth.generators.base import DAY, HOUR, I64, MINUTE, BlockPrefix, Context, js, money, ts
+from moeen_synth.generators.base import (
+    DAY,
+    HOUR,
+    I64,
+    MINUTE,
+    PARENT_BLOCK,
+    BlockPrefix,
+    Context,
+    blocks_of,
+    js,
+    money,
+    ts,
+)
 from moeen_synth.generators.people import (
     doctor_facts,
     insurer_of,
@@ -169,11 +185,21 @@ class Ranks:
     claim rank is also the claim's row number.
     """
 
+    FLAGS = ("completed", "has_claim", "self_pay", "prepaid")
+
     def __init__(self, ctx: Context) -> None:
         n = ctx.counts.appointments
+        # One pass over the appointments counts all four kinds per block.
+        totals: dict[str, list[int]] = {name: [] for name in self.FLAGS}
+        for lo, hi in blocks_of(n):
+            core = AppointmentCore(ctx, np.arange(lo, hi, dtype=np.int64))
+            for name in self.FLAGS:
+                totals[name].append(int(getattr(core, name).sum()))
 
         def flag(name: str) -> BlockPrefix:
-            return BlockPrefix(n, lambda a: getattr(AppointmentCore(ctx, a), name))
+            return BlockPrefix(
+                n, lambda a: getattr(AppointmentCore(ctx, a), name), totals=totals[name]
+            )
 
         self.completed = flag("completed")
         self.claim = flag("has_claim")
@@ -280,14 +306,62 @@ def appointment_count(ctx: Context) -> int:
     return ctx.counts.appointments
 
 
-def appointment_index(ctx: Context, flag: str) -> BlockPrefix:
-    """Appointments with ``flag`` set (a boolean attribute of AppointmentFacts), in order."""
-    result: BlockPrefix = ctx.cached(
-        f"appointments:{flag}",
-        lambda: BlockPrefix(
-            ctx.counts.appointments, lambda a: getattr(AppointmentFacts(ctx, a), flag)
-        ),
+_FACTS_CACHE_BLOCKS = 2
+
+
+def facts_for(ctx: Context, a: I64) -> AppointmentFacts:
+    """AppointmentFacts for ``a``, memoised when ``a`` is a whole parent block: the unit in
+    which BlockPrefix asks, so the several child layouts over appointments share one."""
+    n = ctx.counts.appointments
+    whole = (
+        len(a) > 0
+        and int(a[0]) % PARENT_BLOCK == 0
+        and (len(a) == min(PARENT_BLOCK, n - int(a[0])))
+        and int(a[-1]) - int(a[0]) + 1 == len(a)
     )
+    if not whole:
+        return AppointmentFacts(ctx, a)
+    cache: OrderedDict[int, AppointmentFacts] = ctx.cached("facts_blocks", OrderedDict)
+    key = int(a[0])
+    with _FACTS_LOCK:
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+    facts = AppointmentFacts(ctx, a)
+    with _FACTS_LOCK:
+        cache[key] = facts
+        while len(cache) > _FACTS_CACHE_BLOCKS:
+            cache.popitem(last=False)
+    return facts
+
+
+_FACTS_LOCK = threading.Lock()
+
+
+def appointment_children(ctx: Context) -> dict[str, BlockPrefix]:
+    """Children that follow from AppointmentFacts, laid out in one shared pass: payments
+    (one per paid, partly paid or refunded visit) and medical records (a diagnosis, then a
+    prescription and a lab result, per completed visit)."""
+    from moeen_synth.generators.clinical import record_counts
+
+    def build() -> dict[str, BlockPrefix]:
+        n = ctx.counts.appointments
+        counts: dict[str, Callable[[AppointmentFacts], npt.ArrayLike]] = {
+            "payments": lambda f: f.has_payment,
+            "medical_records": record_counts,
+        }
+        totals: dict[str, list[int]] = {name: [] for name in counts}
+        for lo, hi in blocks_of(n):
+            f = facts_for(ctx, np.arange(lo, hi, dtype=np.int64))
+            for name, count in counts.items():
+                totals[name].append(int(np.asarray(count(f), dtype=np.int64).sum()))
+
+        def prefix(count: Callable[[AppointmentFacts], npt.ArrayLike], name: str) -> BlockPrefix:
+            return BlockPrefix(n, lambda a: count(facts_for(ctx, a)), totals=totals[name])
+
+        return {name: prefix(count, name) for name, count in counts.items()}
+
+    result: dict[str, BlockPrefix] = ctx.cached("appointment_children", build)
     return result
 
 
