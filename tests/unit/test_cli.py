@@ -57,3 +57,22 @@ def test_truncate_and_append_exclude_each_other() -> None:
     result = CliRunner().invoke(main, ["--profile", "demo", "--truncate", "--append"])
 
     assert result.exit_code == 2 and "exclude" in result.output
+
+
+def test_plain_progress_lines_when_not_a_terminal() -> None:
+    import io
+
+    from moeen_synth.progress import LoadProgress
+
+    out = io.StringIO()
+    with LoadProgress(out, interval=3600) as progress:
+        progress("appointments", 50_000, 100_000)
+        progress("appointments", 60_000, 100_000)  # within the interval: no line
+        progress("appointments", 100_000, 100_000)
+        progress("rebuild: index idx_users_email", 0, 0)
+
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("  appointments 50,000/100,000 rows")
+    assert lines[1].startswith("  appointments 100,000/100,000 rows")
+    assert lines[2] == "  rebuild: index idx_users_email"
+    assert len(lines) == 3
