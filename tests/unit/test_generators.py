@@ -15,6 +15,7 @@ from moeen_synth import paths, run
 from moeen_synth import profile as profiles
 from moeen_synth.errors import UsageError
 from moeen_synth.profile import Profile
+from tests.demo_counts import DEMO_COUNTS
 
 
 def small_profile(draw: Any) -> Profile:
@@ -80,28 +81,7 @@ def test_demo_counts_are_the_canonical_ones() -> None:
 
     counts = {spec.name: n for spec, n in run.plan(ctx)}
 
-    assert {
-        k: counts[k]
-        for k in (
-            "users",
-            "doctors",
-            "patients",
-            "appointments",
-            "medical_records",
-            "insurance_claims",
-            "payments",
-            "notifications",
-        )
-    } == {
-        "users": 10,
-        "doctors": 3,
-        "patients": 4,
-        "appointments": 6,
-        "medical_records": 8,
-        "insurance_claims": 4,
-        "payments": 4,
-        "notifications": 6,
-    }
+    assert {k: counts[k] for k in DEMO_COUNTS} == DEMO_COUNTS
 
 
 def test_impossible_calendar_is_a_clear_error() -> None:

@@ -7,8 +7,6 @@ with the parent's own functions; it never reads generated rows back.
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 import json
 import threading
 from collections import OrderedDict
@@ -256,16 +254,3 @@ def money(halalas: npt.ArrayLike) -> list[str | None]:
 
 def pick(rows: Sequence[dict[str, str]], idx: npt.ArrayLike, column: str) -> list[str]:
     return [rows[i][column] for i in np.asarray(idx, dtype=np.int64).tolist()]
-
-
-def local_time(epoch: int) -> dt.datetime:
-    """A timestamp in the platform's time zone (Asia/Riyadh is UTC+3 all year)."""
-    return dt.datetime.fromtimestamp(epoch, RIYADH)
-
-
-RIYADH = dt.timezone(dt.timedelta(hours=3), "Asia/Riyadh")
-
-
-@functools.cache
-def empty_frame(columns: tuple[str, ...]) -> pl.DataFrame:
-    return pl.DataFrame({c: [] for c in columns})

@@ -26,7 +26,6 @@ from moeen_synth.generators.base import (
     digits,
     js,
     json_objects,
-    local_time,
     pick,
     pick_language,
     ts,
@@ -377,21 +376,6 @@ def patient_groups(ctx: Context) -> tuple[int, int]:
 
 
 # -- tables -----------------------------------------------------------------------------------
-USER_COLUMNS = (
-    "id",
-    "email",
-    "password_hash",
-    "role",
-    "is_active",
-    "is_verified",
-    "last_login",
-    "created_at",
-    "updated_at",
-    "profile",
-    "preferences",
-)
-
-
 def user_count(ctx: Context) -> int:
     return layout(ctx).users
 
@@ -782,20 +766,3 @@ def _clinical_background(
         ).alias("medications"),
     )
     return out["history"], out["allergies"], out["medications"]
-
-
-def _medications_by_icd(ctx: Context) -> dict[str, list[int]]:
-    def build() -> dict[str, list[int]]:
-        out: dict[str, list[int]] = {}
-        for i, r in enumerate(ctx.vocab.medications):
-            for code in r["icd10"].split(";"):
-                out.setdefault(code.strip(), []).append(i)
-        return out
-
-    result: dict[str, list[int]] = ctx.cached("meds_by_icd", build)
-    return result
-
-
-def local_date_text(epoch: int, language: str) -> str:
-    t = local_time(epoch)
-    return t.strftime("%Y-%m-%d") if language == "en" else t.strftime("%Y/%m/%d")

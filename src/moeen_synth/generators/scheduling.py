@@ -31,8 +31,6 @@ from moeen_synth.generators.base import (
     BlockPrefix,
     Context,
     blocks_of,
-    js,
-    money,
     ts,
 )
 from moeen_synth.generators.people import (
@@ -402,6 +400,3 @@ def appointments(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "updated_at": ts(updated),
         }
     )
-
-
-__all__ = ["AppointmentFacts", "appointments", "js", "money"]
