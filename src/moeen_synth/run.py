@@ -24,7 +24,7 @@ from moeen_synth.generators.base import Context
 from moeen_synth.profile import Profile
 from moeen_synth.sinks.postgres import PostgresSink
 
-BLOCK_ROWS = 50_000  # fixed, so blocks never depend on a user's chunk size or workers
+BLOCK_ROWS = 50_000  # default rows per generated block (--chunk-size); rows never depend on it
 REFERENCE_TABLES = (
     "roles",
     "languages",
