@@ -51,6 +51,10 @@ def reports_errors(f: F) -> F:
         except MoeenSynthError as exc:
             err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
             sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            # The load's transaction was rolled back on the way out.
+            err.print("interrupted: nothing was committed", highlight=False)
+            sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
 
