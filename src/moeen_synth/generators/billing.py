@@ -10,7 +10,16 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from moeen_synth.generators.base import HOUR, I64, MINUTE, BlockPrefix, Context, js, money, ts
+from moeen_synth.generators.base import (
+    HOUR,
+    I64,
+    MINUTE,
+    BlockPrefix,
+    Context,
+    json_objects,
+    money,
+    ts,
+)
 from moeen_synth.generators.clinical import patient_people
 from moeen_synth.generators.scheduling import AppointmentFacts, appointment_children, ranks
 
@@ -107,17 +116,21 @@ def payments(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     refunded = f.payment_status == "refunded"
     refund_at = np.minimum(np.maximum(paid_at + HOUR, f.start - 2 * HOUR), ctx.as_of)
     updated = np.where(refunded, np.maximum(refund_at, paid_at), paid_at)
-    methods = f.payment_method.tolist()
-    txn = s("payments", "txn").bits(rows).tolist()
-    transaction = [
-        None if m == "cash" else f"TXN{t:016X}" for m, t in zip(methods, txn, strict=True)
-    ]
-    gateway = [
-        {"gateway": "moyasar", "status": "refunded" if r else "paid", "id": t}
-        if m == "card"
-        else {}
-        for m, t, r in zip(methods, transaction, refunded.tolist(), strict=True)
-    ]
+    methods = pl.Series(f.payment_method.astype(str), dtype=pl.String)
+    card = (methods == "card").to_numpy()
+    transaction = (
+        "TXN" + pl.Series(s("payments", "txn").bits(rows)).cast(pl.String).str.zfill(20)
+    ).set(methods == "cash", None)
+    gateway = json_objects(
+        gateway=pl.repeat("moyasar", len(rows), eager=True),
+        id=transaction,
+        status=pl.Series(np.where(refunded, "refunded", "paid"), dtype=pl.String),
+    )
+    gateway = (
+        pl.DataFrame({"c": card, "g": gateway})
+        .select(pl.when("c").then("g").otherwise(pl.lit("{}")))
+        .to_series()
+    )
     return pl.DataFrame(
         {
             "id": ctx.ids("payments", rows),
@@ -128,7 +141,7 @@ def payments(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "payment_method": methods,
             "status": np.where(refunded, "refunded", "completed").tolist(),
             "transaction_id": transaction,
-            "gateway_response": js(gateway),
+            "gateway_response": gateway,
             "paid_at": ts(paid_at),
             "created_at": ts(paid_at),
             "updated_at": ts(updated),
@@ -149,14 +162,12 @@ def insurance_claims(ctx: Context, start: int, stop: int) -> pl.DataFrame:
         v.text(reasons[k], lg) if st == "rejected" else None
         for st, k, lg in zip(f.claim_status.tolist(), pick, langs, strict=True)
     ]
-    data = [
-        {
-            "icd10": v.diagnoses[d]["icd10"] if d >= 0 else None,
-            "service": "consultation",
-            "visit_type": ty,
-        }
-        for d, ty in zip(f.diagnosis.tolist(), f.type.tolist(), strict=True)
-    ]
+    icd = pl.Series([r["icd10"] for r in v.diagnoses], dtype=pl.String)
+    data = json_objects(
+        icd10=icd.gather(np.maximum(f.diagnosis, 0)).set(pl.Series(f.diagnosis < 0), None),
+        service=pl.repeat("consultation", len(rows), eager=True),
+        visit_type=pl.Series(f.type.astype(str), dtype=pl.String),
+    )
     return pl.DataFrame(
         {
             "id": ctx.ids("insurance_claims", rows),
@@ -171,7 +182,7 @@ def insurance_claims(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "submitted_at": ts(t.submitted),
             "approved_at": ts(t.approved),
             "paid_at": ts(t.paid),
-            "claim_data": js(data),
+            "claim_data": data,
             "created_at": ts(t.created),
             "updated_at": ts(t.updated),
         }

@@ -14,6 +14,7 @@ from moeen_synth.generators.base import (
     Every,
     Sources,
     js,
+    json_objects,
     ts,
 )
 from moeen_synth.generators.billing import payment_index
@@ -46,42 +47,51 @@ def audit_logs(ctx: Context, start: int, stop: int) -> pl.DataFrame:
         if kind == "appointment":
             f = AppointmentFacts(ctx, parent)
             entity = ctx.ids("appointments", parent)
-            action = ["appointment.created"] * len(rows)
-            new = [{"status": "pending", "scheduled_at": int(s)} for s in f.start.tolist()]
+            new = json_objects(
+                status=pl.repeat("pending", len(rows), eager=True), scheduled_at=pl.Series(f.start)
+            )
             when = f.created
         else:
-            appts = payment_index(ctx).locate(parent)[0]
-            f = AppointmentFacts(ctx, appts)
+            f = AppointmentFacts(ctx, payment_index(ctx).locate(parent)[0])
             entity = ctx.ids("payments", parent)
-            action = ["payment.completed"] * len(rows)
-            new = [{"status": "completed", "method": m} for m in f.payment_method.tolist()]
+            new = json_objects(
+                status=pl.repeat("completed", len(rows), eager=True),
+                method=pl.Series(f.payment_method.astype(str), dtype=pl.String),
+            )
             when = np.minimum(f.end, ctx.as_of)
-        parts.append((rows, f.patient + lay.offset("patient"), kind, entity, action, new, when))
-    rows = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
-    users = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
+        parts.append(
+            pl.DataFrame(
+                {
+                    "row": rows,
+                    "user": f.patient + lay.offset("patient"),
+                    "action": f"{kind}.{'created' if kind == 'appointment' else 'completed'}",
+                    "entity_type": kind,
+                    "entity_id": entity,
+                    "new_values": new,
+                    "when": when,
+                }
+            )
+        )
+    frame = pl.concat(parts, how="vertical_relaxed")
+    rows = frame["row"].to_numpy()
     s = ctx.stream
-    net = s("audit_logs", "net").integers(rows, 0, len(NETWORKS)).tolist()
-    host = s("audit_logs", "host").integers(rows, 1, 255).tolist()
-    agent = s("audit_logs", "agent").integers(rows, 0, len(ctx.vocab.user_agents)).tolist()
+    networks = pl.Series(NETWORKS, dtype=pl.String)
+    agents = pl.Series([r["user_agent"] for r in ctx.vocab.user_agents], dtype=pl.String)
+    net = s("audit_logs", "net").integers(rows, 0, len(NETWORKS))
+    host = s("audit_logs", "host").integers(rows, 1, 255)
     return pl.DataFrame(
         {
             "id": ctx.ids("audit_logs", rows),
-            "user_id": ctx.ids("users", users),
-            "action": [a for p in parts for a in p[4]],
-            "entity_type": [p[2] for p in parts for _ in p[0]],
-            "entity_id": [e for p in parts for e in p[3]],
-            "old_values": [None] * len(rows),
-            "new_values": js([n for p in parts for n in p[5]]),
-            "ip_address": [f"{NETWORKS[n]}.{h}" for n, h in zip(net, host, strict=True)],
-            "user_agent": [ctx.vocab.user_agents[k]["user_agent"] for k in agent],
-            "created_at": ts(np.concatenate([p[6] for p in parts]) if parts else rows),
-        },
-        schema_overrides={
-            "old_values": pl.String,
-            "action": pl.String,
-            "entity_type": pl.String,
-            "entity_id": pl.String,
-        },
+            "user_id": ctx.ids("users", frame["user"].to_numpy()),
+            "action": frame["action"],
+            "entity_type": frame["entity_type"],
+            "entity_id": frame["entity_id"],
+            "old_values": pl.Series([None] * len(rows), dtype=pl.String),
+            "new_values": frame["new_values"],
+            "ip_address": networks.gather(net) + "." + pl.Series(host).cast(pl.String),
+            "user_agent": agents.gather(s("audit_logs", "agent").integers(rows, 0, len(agents))),
+            "created_at": ts(frame["when"].to_numpy()),
+        }
     )
 
 
@@ -168,7 +178,7 @@ def system_metrics(ctx: Context, start: int, stop: int) -> pl.DataFrame:
                 f"{v}.{f:04d}" for v, f in zip(value.tolist(), frac.tolist(), strict=True)
             ],
             "metric_unit": [METRICS[k][1] for k in which.tolist()],
-            "metadata": js([{"source": "moeen-synth", "window": "1h"}] * len(m)),
+            "metadata": pl.repeat('{"source": "moeen-synth", "window": "1h"}', len(m), eager=True),
             "recorded_at": ts(when),
         }
     )
@@ -232,7 +242,7 @@ def file_uploads(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "file_hash": hashes,
             "upload_type": [UPLOAD_KINDS[k][0] for k in kind.tolist()],
             "is_processed": s("file_uploads", "processed").uniform(r) < 0.9,
-            "metadata": js([{"source": "patient_app"}] * len(r)),
+            "metadata": pl.repeat('{"source": "patient_app"}', len(r), eager=True),
             "created_at": ts(created),
         }
     )
