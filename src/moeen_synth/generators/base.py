@@ -246,10 +246,11 @@ def json_objects(**fields: pl.Series) -> pl.Series:
     return frame.select(pl.struct(pl.all()).struct.json_encode()).to_series()
 
 
-def money(halalas: npt.ArrayLike) -> list[str | None]:
+def money(halalas: npt.ArrayLike) -> pl.Series:
     """Amounts in halalas (1/100 SAR) as numeric(10,2) text; negative means NULL."""
     h = np.asarray(halalas, dtype=np.int64)
-    return [None if v < 0 else f"{v // 100}.{v % 100:02d}" for v in h.tolist()]
+    text = pl.Series(h // 100).cast(pl.String) + "." + digits(h % 100, 2)
+    return text.set(pl.Series(h < 0), None)
 
 
 def pick(rows: Sequence[dict[str, str]], idx: npt.ArrayLike, column: str) -> list[str]:

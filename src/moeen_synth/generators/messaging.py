@@ -18,9 +18,9 @@ from moeen_synth.generators.base import (
     Context,
     Sources,
     blocks_of,
-    digits,
     js,
     json_objects,
+    money,
     pick_language,
     ts,
 )
@@ -158,11 +158,6 @@ def time_texts(ctx: Context, epoch: I64, arabic: npt.NDArray[np.bool_]) -> pl.Se
     return clock + " " + pl.Series(suffix, dtype=pl.String)
 
 
-def amount_texts(halalas: I64) -> pl.Series:
-    h = np.asarray(halalas, dtype=np.int64)
-    return pl.Series(h // 100).cast(pl.String) + "." + digits(h % 100, 2)
-
-
 def _part(ctx: Context, kind: str, rows: I64, parent: I64) -> pl.DataFrame:
     """Notifications of one kind: rows, recipient, type, text, schedule, priority, metadata."""
     lay = layout(ctx)
@@ -207,7 +202,7 @@ def _part(ctx: Context, kind: str, rows: I64, parent: I64) -> pl.DataFrame:
         template, kind_type, priority = "payment_confirmation", "payment", "normal"
         currency = np.where(arabic, v.text("currency.sar", "ar"), v.text("currency.sar", "en"))
         values = {
-            "amount": amount_texts(f.payment_amount),
+            "amount": money(f.payment_amount),
             "currency": pl.Series(currency, dtype=pl.String),
         }
         paid = np.where(
