@@ -18,6 +18,7 @@ from moeen_synth.generators.base import (
     Context,
     json_objects,
     money,
+    pick_language,
     ts,
 )
 from moeen_synth.generators.clinical import patient_people
@@ -155,13 +156,13 @@ def insurance_claims(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     parent, _ = claim_index(ctx).locate(rows)
     f = AppointmentFacts(ctx, parent)
     t = ClaimTimes(ctx, f)
-    langs = patient_people(ctx, f.patient).language
-    reasons = [r["key"] for r in v.texts if r["key"].startswith("claim.reject.")]
-    pick = ctx.stream("insurance_claims", "reason").integers(rows, 0, len(reasons)).tolist()
-    rejection = [
-        v.text(reasons[k], lg) if st == "rejected" else None
-        for st, k, lg in zip(f.claim_status.tolist(), pick, langs, strict=True)
-    ]
+    arabic = patient_people(ctx, f.patient).arabic
+    keys = [r["key"] for r in v.texts if r["key"].startswith("claim.reject.")]
+    reasons = {lg: pl.Series([v.text(k, lg) for k in keys], dtype=pl.String) for lg in ("ar", "en")}
+    pick = ctx.stream("insurance_claims", "reason").integers(rows, 0, len(keys))
+    rejection = pick_language(arabic, reasons["ar"].gather(pick), reasons["en"].gather(pick))
+    rejection = rejection.set(pl.Series(f.claim_status != "rejected"), None)
+    providers = pl.Series([r["name_en"] for r in v.insurers], dtype=pl.String)
     icd = pl.Series([r["icd10"] for r in v.diagnoses], dtype=pl.String)
     data = json_objects(
         icd10=icd.gather(np.maximum(f.diagnosis, 0)).set(pl.Series(f.diagnosis < 0), None),
@@ -174,7 +175,7 @@ def insurance_claims(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "patient_id": ctx.ids("patients", f.patient),
             "appointment_id": ctx.ids("appointments", parent),
             "claim_number": claim_numbers(ctx, rows, f.start),
-            "provider": [v.insurers[i]["name_en"] for i in f.insurer.tolist()],
+            "provider": providers.gather(f.insurer),
             "status": f.claim_status.tolist(),
             "amount": money(f.fee),
             "approved_amount": money(f.approved_amount),
