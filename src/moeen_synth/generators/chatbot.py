@@ -15,6 +15,7 @@ from moeen_synth.generators.base import (
     BlockPrefix,
     Context,
     js,
+    json_objects,
     pick_language,
     ts,
 )
@@ -131,11 +132,10 @@ def chatbot_conversations(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "status": np.where(f.abandoned, "abandoned", "completed").tolist(),
             "started_at": ts(f.started),
             "ended_at": ts(np.minimum(f.ended, ctx.as_of)),
-            "metadata": js(
-                [
-                    {"language": lg, "channel": "web", "flow": flows[k]["name"]}
-                    for lg, k in zip(people.language, f.flow.tolist(), strict=True)
-                ]
+            "metadata": json_objects(
+                language=people.language,
+                channel=pl.repeat("web", len(c), eager=True),
+                flow=pl.Series([flow["name"] for flow in flows], dtype=pl.String).gather(f.flow),
             ),
         }
     )
