@@ -32,7 +32,7 @@ from moeen_synth import profile as profiles
 from moeen_synth import run
 from moeen_synth.db import bulk, migrate
 from moeen_synth.db.embedded import EmbeddedServer
-from moeen_synth.sinks.postgres import encode_csv
+from moeen_synth.encode import csv_bytes
 
 
 def generation(name: str) -> tuple[int, float]:
@@ -81,7 +81,7 @@ def encode_all(name: str, folder: Path) -> list[tuple[str, list[str], Path, int]
         with open(path, "wb") as out:
             for frame in run.blocks(ctx, spec, total):
                 columns = frame.columns
-                out.write(encode_csv(frame))
+                out.write(csv_bytes(frame))
         files.append((spec.name, columns, path, total))
     return files
 

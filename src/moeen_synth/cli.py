@@ -10,12 +10,14 @@ import subprocess
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from moeen_synth import export as export_job
 from moeen_synth import profile as profiles
 from moeen_synth import run
 from moeen_synth.db import connect as dbconnect
@@ -23,10 +25,13 @@ from moeen_synth.db import migrate as migrations
 from moeen_synth.db.embedded import client_binary
 from moeen_synth.db.validate import Report, validate
 from moeen_synth.errors import MoeenSynthError
+from moeen_synth.load_files import ExportedFiles
 from moeen_synth.progress import LoadProgress
+from moeen_synth.shard import Shard
+from moeen_synth.sinks.sql import Style
 
 F = TypeVar("F", bound=Callable[..., Any])
-out = Console(highlight=False)
+out_console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
@@ -103,6 +108,36 @@ def _dsn(ctx: click.Context, dsn: str | None) -> str | None:
     show_default=True,
     help="Rows per generated block; output is the same for any.",
 )
+@click.option(
+    "--format",
+    "formats",
+    type=click.Choice(export_job.FORMATS),
+    multiple=True,
+    help="Write files instead of loading a database: parquet, sql or csv; repeat for "
+    "several (then one subdirectory per format). Each directory gets a manifest.json.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Directory for --format (default: outputs/files/PROFILE-seedSEED). A non-empty one "
+    "is refused unless --force.",
+)
+@click.option("--force", is_flag=True, help="Replace an earlier output in --out.")
+@click.option(
+    "--shard",
+    metavar="K/N",
+    help="With --format: write only the K-th of N disjoint parts of every table; the N parts "
+    "together are the whole data set (load them with `moeen-synth load DIR1 ... DIRN`).",
+)
+@click.option(
+    "--sql-style",
+    type=click.Choice(["copy", "inserts"]),
+    default="copy",
+    show_default=True,
+    help="SQL files as COPY ... FROM stdin blocks, or INSERT statements for tools that "
+    "cannot run COPY.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 @click.version_option(package_name="moeen-synth")
 @click.pass_context
@@ -118,6 +153,11 @@ def main(
     no_migrate: bool,
     workers: int,
     chunk_size: int,
+    formats: tuple[export_job.Format, ...],
+    out: Path | None,
+    force: bool,
+    shard: str | None,
+    sql_style: Style,
     quiet: bool,
 ) -> None:
     """Synthetic, bilingual (Arabic/English) data for the Moeen healthcare platform's
@@ -126,11 +166,14 @@ def main(
     \b
     moeen-synth --profile demo          load the demo seed set (embedded server by default)
     moeen-synth --profile demo --dsn postgresql://user@host/db
+    moeen-synth --profile clinic --format parquet --format csv --out data/
+    moeen-synth load data/csv           load exported files into the target
     moeen-synth validate                check schema and data of the target
     moeen-synth psql                    open psql on the target
 
     The main job migrates the target if needed, generates the profile's rows, loads them with
-    COPY in one transaction, validates them before committing, and prints a summary.
+    COPY in one transaction, validates them before committing, and prints a summary. With
+    --format it writes files instead, each format's directory complete or not there at all.
     """
     ctx.obj = {"dsn": dsn}
     if ctx.invoked_subcommand is not None:
@@ -143,9 +186,23 @@ def main(
     if truncate and append:
         raise click.UsageError("--truncate and --append exclude each other")
     prof = profiles.load(profile_name).with_overrides(seed=seed, scale=scale)
+    if formats:
+        database_only = {
+            "--dsn": dsn,
+            "--truncate": truncate,
+            "--append": append,
+            "--no-migrate": no_migrate,
+        }
+        given = [name for name, value in database_only.items() if value]
+        if given:
+            raise click.UsageError(f"{', '.join(given)} apply to database loads, not to --format")
+        _export(prof, list(formats), out, force, shard, sql_style, workers, chunk_size, quiet)
+        return
+    if shard or out or force:
+        raise click.UsageError("--shard, --out and --force go with --format (file output)")
     target = dbconnect.resolve(dsn)
     if not quiet:
-        out.print(f"target: {target.display} ({target.source})")
+        out_console.print(f"target: {target.display} ({target.source})")
     mode: run.Mode = "truncate" if truncate else "append" if append else "refuse"
     reporter = LoadProgress() if not quiet else None
     with dbconnect.connect(target, autocommit=True) as conn, reporter or nullcontext():
@@ -161,14 +218,65 @@ def main(
     if quiet:
         return
     if result.migrated:
-        out.print(f"migrated: {', '.join(result.migrated)}")
+        out_console.print(f"migrated: {', '.join(result.migrated)}")
     elif result.schema_state == "platform":
-        out.print("schema: made by other means (no migration record); loaded without migrating")
+        out_console.print(
+            "schema: made by other means (no migration record); loaded without migrating"
+        )
     _print_summary(result)
-    out.print(
+    out_console.print(
         f"validated: {len(result.report.check_results) if result.report else 0} checks passed"
     )
     _print_connect_hint(target)
+
+
+def _export(
+    prof: profiles.Profile,
+    formats: list[export_job.Format],
+    out: Path | None,
+    force: bool,
+    shard_text: str | None,
+    sql_style: Style,
+    workers: int,
+    chunk_size: int,
+    quiet: bool,
+) -> None:
+    shard = Shard.parse(shard_text) if shard_text else Shard()
+    directory = out or export_job.default_out(prof, shard)
+    reporter = LoadProgress() if not quiet else None
+    with reporter or nullcontext():
+        result = export_job.export(
+            prof,
+            directory,
+            formats,
+            shard=shard,
+            force=force,
+            workers=workers,
+            block_rows=chunk_size,
+            sql_style=sql_style,
+            progress=reporter,
+        )
+    if quiet:
+        return
+    table = Table(
+        title=f"wrote {result.total_rows:,} rows"
+        + ("" if shard.whole else f" (shard {shard})")
+        + f" in {result.seconds:.2f} s"
+    )
+    for column in ("format", "directory", "files", "MB", "write s"):
+        table.add_column(column, justify="left" if column in ("format", "directory") else "right")
+    for fmt, r in result.formats.items():
+        table.add_row(
+            fmt, str(r.directory), str(r.files), f"{r.bytes / 1e6:,.1f}", f"{r.seconds:.2f}"
+        )
+    out_console.print(table)
+    for fmt, r in result.formats.items():
+        how = (
+            f"psql -v ON_ERROR_STOP=1 -f {r.directory / 'load.sql'}"
+            if fmt == "sql"
+            else f"moeen-synth load {r.directory}"
+        )
+        out_console.print(f"load {fmt + ':':<9} {how}")
 
 
 def _print_summary(result: run.LoadResult) -> None:
@@ -180,12 +288,65 @@ def _print_summary(result: run.LoadResult) -> None:
     for t in result.tables:
         rate = f"{t.rows / t.seconds:,.0f}" if t.seconds > 0 and t.rows else "-"
         table.add_row(t.table, f"{t.rows:,}", f"{t.seconds:.3f}", rate)
-    out.print(table)
+    out_console.print(table)
 
 
 def _print_connect_hint(target: Any) -> None:
     if target.source == "embedded":
-        out.print(f"connect: moeen-synth psql   (or psql '{target.display}')")
+        out_console.print(f"connect: moeen-synth psql   (or psql '{target.display}')")
+
+
+@main.command("load")
+@click.argument(
+    "directories",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
+@dsn_option
+@click.option("--truncate", is_flag=True, help="Replace rows a previous load left in the target.")
+@click.option(
+    "--no-migrate",
+    is_flag=True,
+    help="Load into the schema as it is (made by other means); never migrate.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+@click.pass_context
+@reports_errors
+def load_cmd(
+    ctx: click.Context,
+    directories: tuple[Path, ...],
+    dsn: str | None,
+    truncate: bool,
+    no_migrate: bool,
+    quiet: bool,
+) -> None:
+    """Load exported Parquet or CSV files (DIRECTORY has a manifest.json) into PostgreSQL.
+
+    Every file is checked against the manifest's sha256 first; a changed or missing file is
+    refused by name. Give all N shard directories of a sharded export to load them together.
+    The load is one transaction, validated before it commits, like the main job.
+    """
+    files = ExportedFiles.open(list(directories))
+    target = dbconnect.resolve(_dsn(ctx, dsn))
+    if not quiet:
+        out_console.print(f"target: {target.display} ({target.source})")
+    reporter = LoadProgress() if not quiet else None
+    with dbconnect.connect(target, autocommit=True) as conn, reporter or nullcontext():
+        result = run.load(
+            conn,
+            files.profile,
+            mode="truncate" if truncate else "refuse",
+            no_migrate=no_migrate,
+            progress=reporter,
+            source=files,
+        )
+    if quiet:
+        return
+    _print_summary(result)
+    out_console.print(
+        f"validated: {len(result.report.check_results) if result.report else 0} checks passed"
+    )
 
 
 @main.command("migrate")
@@ -202,7 +363,7 @@ def migrate_cmd(ctx: click.Context, dsn: str | None, dry_run: bool) -> None:
         if dry_run:
             todo = migrations.pending(conn)
             if not todo:
-                out.print("-- nothing to migrate: the database is up to date")
+                out_console.print("-- nothing to migrate: the database is up to date")
             for m in todo:
                 click.echo(f"-- {m.version}_{m.name} ({m.up.name})")
                 click.echo(m.up.read_text(encoding="utf-8"))
@@ -210,9 +371,9 @@ def migrate_cmd(ctx: click.Context, dsn: str | None, dry_run: bool) -> None:
         applied = migrations.migrate(conn)
     if applied:
         for m in applied:
-            out.print(f"applied {m.version}_{m.name}")
+            out_console.print(f"applied {m.version}_{m.name}")
     else:
-        out.print("nothing to migrate: the database is up to date")
+        out_console.print("nothing to migrate: the database is up to date")
 
 
 @main.command("rollback")
@@ -235,7 +396,7 @@ def rollback_cmd(
     with dbconnect.connect(target, autocommit=True) as conn:
         todo = migrations.to_roll_back(conn, to)
         if not todo:
-            out.print("nothing to roll back")
+            out_console.print("nothing to roll back")
             return
         names = ", ".join(f"{m.version}_{m.name}" for m in todo)
         if not yes and not click.confirm(
@@ -243,9 +404,9 @@ def rollback_cmd(
         ):
             raise click.Abort()
         if not no_backup:
-            out.print(f"backup: {_backup(target)}")
+            out_console.print(f"backup: {_backup(target)}")
         for m in migrations.rollback(conn, to):
-            out.print(f"reverted {m.version}_{m.name}")
+            out_console.print(f"reverted {m.version}_{m.name}")
 
 
 def _backup(target: Any) -> str:
@@ -293,25 +454,27 @@ def validate_cmd(ctx: click.Context, dsn: str | None, no_schema: bool) -> None:
 
 def _print_report(report: Report) -> None:
     if report.schema_problems:
-        out.print(f"[red]schema: {len(report.schema_problems)} difference(s)[/]")
+        out_console.print(f"[red]schema: {len(report.schema_problems)} difference(s)[/]")
         for p in report.schema_problems:
-            out.print(f"  - {p}")
+            out_console.print(f"  - {p}")
     else:
-        out.print("schema: matches the expected schema")
+        out_console.print("schema: matches the expected schema")
     table = Table(title="data checks")
     table.add_column("check")
     table.add_column("result", justify="right")
     for name, n in report.check_results:
         table.add_row(name, "skipped" if n is None else "ok" if n == 0 else f"[red]{n} bad[/]")
-    out.print(table)
+    out_console.print(table)
     if report.row_counts:
         counts = Table(title="rows per table")
         counts.add_column("table")
         counts.add_column("rows", justify="right")
         for t, n in report.row_counts.items():
             counts.add_row(t, f"{n:,}")
-        out.print(counts)
-    out.print("[green]valid[/]" if report.ok else f"[red]{len(report.failures)} failure(s)[/]")
+        out_console.print(counts)
+    out_console.print(
+        "[green]valid[/]" if report.ok else f"[red]{len(report.failures)} failure(s)[/]"
+    )
 
 
 @main.command("url")
@@ -347,7 +510,7 @@ def server_group() -> None:
 def server_start() -> None:
     """Start the embedded server (initialising it on first use)."""
     status = dbconnect.embedded_server().ensure_running()
-    out.print(f"running (pid {status.pid}): {status.dsn}")
+    out_console.print(f"running (pid {status.pid}): {status.dsn}")
 
 
 @server_group.command("stop")
@@ -355,7 +518,7 @@ def server_start() -> None:
 def server_stop() -> None:
     """Stop the embedded server; its data stays under outputs/embedded."""
     was = dbconnect.embedded_server().stop()
-    out.print("stopped" if was else "was not running")
+    out_console.print("stopped" if was else "was not running")
 
 
 @server_group.command("status")
@@ -363,7 +526,7 @@ def server_stop() -> None:
 def server_status() -> None:
     """Say whether the embedded server runs, and where."""
     status = dbconnect.embedded_server().status()
-    out.print(
+    out_console.print(
         f"running (pid {status.pid}): {status.dsn}"
         if status.running
         else f"not running (data: {status.datadir})"

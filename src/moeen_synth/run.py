@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import polars as pl
 import psycopg
@@ -18,11 +18,11 @@ from moeen_synth import __version__, vocab
 from moeen_synth.db import bulk as bulk_load
 from moeen_synth.db import migrate as migrations
 from moeen_synth.db.validate import Report, validate
-from moeen_synth.errors import LoadError, SchemaError, TargetNotEmptyError
+from moeen_synth.errors import LoadError, SchemaError, TargetNotEmptyError, UsageError
 from moeen_synth.generators import TABLES, TableSpec
 from moeen_synth.generators.base import Context
 from moeen_synth.profile import Profile
-from moeen_synth.sinks.postgres import PostgresSink
+from moeen_synth.sinks.postgres import Block, PostgresSink
 
 BLOCK_ROWS = 50_000  # default rows per generated block (--chunk-size); rows never depend on it
 REFERENCE_TABLES = (
@@ -150,28 +150,62 @@ def prepare_schema(conn: psycopg.Connection[Any], *, no_migrate: bool) -> tuple[
 BULK_THRESHOLD = 100_000  # rows; below this, dropping and rebuilding indexes costs more
 
 
+class Source(Protocol):
+    """Where a load's rows come from: each table's row count, then its blocks in order."""
+
+    def plan(self, ctx: Context) -> list[tuple[TableSpec, int]]: ...
+
+    def blocks(
+        self, ctx: Context, work: list[tuple[TableSpec, int]]
+    ) -> Iterator[tuple[TableSpec, Block]]: ...
+
+
+@dataclass
+class Generated:
+    """The default source: the profile's rows, generated ahead on threads."""
+
+    workers: int = 2
+    block_rows: int = BLOCK_ROWS
+
+    def plan(self, ctx: Context) -> list[tuple[TableSpec, int]]:
+        return plan(ctx)
+
+    def blocks(
+        self, ctx: Context, work: list[tuple[TableSpec, int]]
+    ) -> Iterator[tuple[TableSpec, Block]]:
+        slices = [(spec, range(total)) for spec, total in work]
+        for spec, _, frame in generate_ahead(
+            ctx, slices, block_rows=self.block_rows, workers=self.workers
+        ):
+            yield spec, frame
+
+
+Work = list[tuple[TableSpec, range]]  # each table with the row indexes to produce
+
+
 def generate_ahead(
-    ctx: Context, work: list[tuple[TableSpec, int]], *, block_rows: int, workers: int
-) -> Iterator[tuple[TableSpec, int, pl.DataFrame]]:
+    ctx: Context, work: Work, *, block_rows: int, workers: int
+) -> Iterator[tuple[TableSpec, range, pl.DataFrame]]:
     """Every block of every table, in order, generated up to ``2 * workers`` blocks ahead on
-    threads (numpy and polars release the GIL) while the caller loads the previous ones."""
+    threads (numpy and polars release the GIL) while the caller writes the previous ones."""
     jobs = [
-        (spec, total, start, min(total, start + block_rows))
-        for spec, total in work
+        (spec, rows, start, min(rows.stop, start + block_rows))
+        for spec, rows in work
         if spec.generate is not None
-        for start in range(0, total, block_rows)
+        for start in range(rows.start, rows.stop, block_rows)
     ]
+    ahead = 2 * max(1, workers)
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="generate") as pool:
-        pending: deque[tuple[TableSpec, int, Future[pl.DataFrame]]] = deque()
-        for spec, total, start, stop in jobs:
+        pending: deque[tuple[TableSpec, range, Future[pl.DataFrame]]] = deque()
+        for spec, rows, start, stop in jobs:
             assert spec.generate is not None
-            pending.append((spec, total, pool.submit(spec.generate, ctx, start, stop)))
-            if len(pending) > 2 * max(1, workers):
-                spec0, total0, future = pending.popleft()
-                yield spec0, total0, future.result()
+            pending.append((spec, rows, pool.submit(spec.generate, ctx, start, stop)))
+            if len(pending) > ahead:
+                spec0, rows0, future = pending.popleft()
+                yield spec0, rows0, future.result()
         while pending:
-            spec0, total0, future = pending.popleft()
-            yield spec0, total0, future.result()
+            spec0, rows0, future = pending.popleft()
+            yield spec0, rows0, future.result()
 
 
 def load(
@@ -185,14 +219,20 @@ def load(
     bulk: bool | None = None,
     workers: int = 2,
     block_rows: int = BLOCK_ROWS,
+    source: Source | None = None,
 ) -> LoadResult:
     """Migrate if needed, then generate and COPY every table in one transaction, validate
     inside it and commit only if everything held.
+
+    ``source`` replaces generation with other blocks of the same profile's rows (files
+    written by ``export``); by default the rows are generated here.
 
     ``bulk`` (default: from 100,000 rows on) drops the foreign keys and secondary indexes
     for the COPY and rebuilds them before validating, still inside the transaction.
     ``fail_after`` names a table after which to raise, for tests that prove nothing is left.
     """
+    if source is not None and mode == "append":
+        raise UsageError("--append applies to generated loads; exported files have fixed ids")
     started = time.perf_counter()
     result = LoadResult()
     result.schema_state, result.migrated = prepare_schema(conn, no_migrate=no_migrate)
@@ -219,7 +259,8 @@ def load(
             ctx = context(profile, namespace)
             if mode == "truncate":
                 _truncate(conn, ctx)
-            work = plan(ctx)
+            feed = source or Generated(workers=workers, block_rows=block_rows)
+            work = feed.plan(ctx)
             if progress:
                 progress("plan", 1, 1)
             total_rows = sum(n for _, n in work)
@@ -227,14 +268,7 @@ def load(
             deferred = bulk_load.defer(conn, [s.name for s, n in work if n]) if use_bulk else None
             sink = PostgresSink(conn, {t.name: t.merge_key for t in TABLES if t.merge_key})
             _copy_all(
-                ctx,
-                work,
-                sink,
-                result,
-                progress=progress,
-                fail_after=fail_after,
-                workers=workers,
-                block_rows=block_rows,
+                work, feed.blocks(ctx, work), sink, result, progress=progress, fail_after=fail_after
             )
             if deferred is not None:
                 t0 = time.perf_counter()
@@ -279,19 +313,18 @@ def load(
 
 
 def _copy_all(
-    ctx: Context,
     work: list[tuple[TableSpec, int]],
+    stream: Iterator[tuple[TableSpec, Block]],
     sink: PostgresSink,
     result: LoadResult,
     *,
     progress: Progress | None,
     fail_after: str | None,
-    workers: int,
-    block_rows: int,
 ) -> None:
     """COPY every block in foreign-key order, timing each table."""
     done: dict[str, int] = {spec.name: 0 for spec, _ in work}
     seconds: dict[str, float] = {spec.name: 0.0 for spec, _ in work}
+    totals = {spec.name: total for spec, total in work}
     order = [spec for spec, _ in work]
     finished = 0
 
@@ -305,10 +338,10 @@ def _copy_all(
             finished += 1
 
     mark = time.perf_counter()
-    for spec, total, frame in generate_ahead(ctx, work, block_rows=block_rows, workers=workers):
+    for spec, block in stream:
         close_tables_before(order.index(spec))
         try:
-            sink.write(spec.name, frame)
+            sink.write(spec.name, block)
         except psycopg.Error as exc:
             raise LoadError(
                 f"loading {spec.name} failed: {str(exc).strip().splitlines()[0]}"
@@ -316,7 +349,7 @@ def _copy_all(
         now = time.perf_counter()
         seconds[spec.name] += now - mark
         mark = now
-        done[spec.name] += frame.height
+        done[spec.name] += block.height if isinstance(block, pl.DataFrame) else block.rows
         if progress:
-            progress(spec.name, done[spec.name], total)
+            progress(spec.name, done[spec.name], totals[spec.name])
     close_tables_before(len(order))

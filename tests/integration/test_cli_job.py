@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
+import pytest
 from click.testing import CliRunner
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -77,3 +80,39 @@ def test_unreachable_server_is_a_clear_error() -> None:
 
     assert result.exit_code == 1
     assert "cannot connect" in result.output and "pw-xyz" not in result.output
+
+
+def test_file_export_then_load_from_the_command_line(tmp_path: Path, fresh_dsn: str) -> None:
+    runner = CliRunner()
+    out = tmp_path / "files"
+    args = ["--profile", "demo", "--format", "csv", "--format", "parquet", "--out", str(out)]
+
+    wrote = runner.invoke(main, args)
+    again = runner.invoke(main, args)
+    forced = runner.invoke(main, [*args, "--force", "-q"])
+    loaded = runner.invoke(main, ["load", str(out / "parquet"), "--dsn", fresh_dsn])
+    twice = runner.invoke(main, ["load", str(out / "csv"), "--dsn", fresh_dsn])
+    replaced = runner.invoke(main, ["load", str(out / "csv"), "--dsn", fresh_dsn, "--truncate"])
+
+    assert wrote.exit_code == 0, wrote.output
+    assert "moeen-synth load" in wrote.output and (out / "csv" / "manifest.json").is_file()
+    assert again.exit_code == 2 and "--force" in again.output
+    assert forced.exit_code == 0 and forced.output == ""
+    assert loaded.exit_code == 0 and "validated" in loaded.output, loaded.output
+    assert twice.exit_code == 1 and "--truncate" in twice.output
+    assert replaced.exit_code == 0, replaced.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "csv", "--dsn", "postgresql://x/y"], "--dsn"),
+        (["--format", "csv", "--shard", "3/2"], "between 1 and N"),
+        (["--format", "csv", "--shard", "half"], "expected K/N"),
+        (["--shard", "1/2"], "go with --format"),
+        (["--format", "xml"], "'xml' is not one of"),
+    ],
+)
+def test_file_options_are_checked(args: list[str], message: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["--profile", "demo", "--out", str(tmp_path / "o"), *args])
+    assert result.exit_code == 2 and message in result.output, result.output

@@ -17,6 +17,7 @@ from moeen_synth import run
 from moeen_synth.db import migrate as migrations
 from moeen_synth.db.migrate import PLATFORM_TABLES
 from moeen_synth.errors import LoadError, SchemaError, TargetNotEmptyError
+from tests.dbtools import content_digest
 from tests.demo_counts import DEMO_COUNTS
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "demo.json"
@@ -33,20 +34,6 @@ def counts(dsn: str) -> dict[str, int]:
             t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
             for t in PLATFORM_TABLES
         }
-
-
-def content_digest(dsn: str) -> dict[str, str]:
-    """md5 of each table's rows in a stable order, with every column as text."""
-    out = {}
-    with psycopg.connect(dsn) as conn:
-        conn.execute("SET TIME ZONE 'UTC'")
-        for t in PLATFORM_TABLES:
-            key = "role" if t == "roles" else "id"
-            row = conn.execute(
-                f"SELECT md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x.{key}), '')) FROM {t} x"
-            ).fetchone()
-            out[t] = row[0] if row else ""
-    return out
 
 
 def test_demo_loads_exact_counts_and_validates(fresh_dsn: str) -> None:

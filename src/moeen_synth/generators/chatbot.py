@@ -26,12 +26,6 @@ def flow_count(ctx: Context) -> int:
     return len(ctx.vocab.chatbot_flows)
 
 
-def _pg_array(items: list[str]) -> str:
-    """A text[] literal with every element quoted and escaped."""
-    quoted = ('"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"' for s in items)
-    return "{" + ",".join(quoted) + "}"
-
-
 def chatbot_flows(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     flows = ctx.vocab.chatbot_flows[start:stop]
     idx = np.arange(start, stop, dtype=np.int64)
@@ -44,8 +38,7 @@ def chatbot_flows(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "name": [f["name"] for f in flows],
             "description": [f["description_ar"] for f in flows],
             "trigger_keywords": [
-                _pg_array(list(f["trigger_keywords_ar"]) + list(f["trigger_keywords_en"]))
-                for f in flows
+                list(f["trigger_keywords_ar"]) + list(f["trigger_keywords_en"]) for f in flows
             ],
             "is_active": [True] * len(flows),
             "flow_data": js(
@@ -55,7 +48,7 @@ def chatbot_flows(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "created_at": ts(when),
             "updated_at": ts(when + 7 * DAY),
         },
-        schema_overrides={"created_by": pl.String},
+        schema_overrides={"created_by": pl.String, "trigger_keywords": pl.List(pl.String)},
     )
 
 

@@ -1,4 +1,9 @@
-"""Sinks take generated blocks and put them somewhere; they never decide content."""
+"""Sinks take generated blocks and put them somewhere; they never decide content.
+
+``postgres.PostgresSink`` COPYs into a database inside the caller's transaction; the file
+sinks (``parquet``, ``csv``, ``sql``, sharing ``files.FileSink``) write a directory that
+``export`` makes whole or not at all.
+"""
 
 from __future__ import annotations
 

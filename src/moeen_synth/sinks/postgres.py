@@ -1,34 +1,33 @@
 """PostgreSQL sink: COPY in CSV form, inside the caller's transaction.
 
-polars writes exactly the CSV that COPY reads: NULL as an unquoted empty field, an empty
-string as "", and RFC 4180 quoting for the rest, so a block is encoded in one vectorised
-call. Reference tables go through a temporary table and ``INSERT ... ON CONFLICT DO
-NOTHING`` to merge with the platform's default rows.
+A block is either a generated frame, encoded here in one vectorised call, or a CSV file
+written by the CSV sink, streamed to COPY as it is. Reference tables go through a temporary
+table and ``INSERT ... ON CONFLICT DO NOTHING`` to merge with the platform's default rows.
 """
 
 from __future__ import annotations
 
-import io
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 import psycopg
 from psycopg import sql
 
-TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S%.6f+00"
+from moeen_synth.encode import csv_bytes
 
 
-def encode_csv(frame: pl.DataFrame) -> bytes:
-    buffer = io.BytesIO()
-    frame.write_csv(
-        buffer,
-        include_header=False,
-        null_value="",
-        quote_style="necessary",
-        datetime_format=TIMESTAMP_FORMAT,
-        date_format="%Y-%m-%d",
-    )
-    return buffer.getvalue()
+@dataclass
+class CsvStream:
+    """Rows already in COPY's CSV form (with a header line): a CSV sink's file."""
+
+    columns: list[str]
+    chunks: Iterable[bytes]
+    rows: int
+
+
+Block = pl.DataFrame | CsvStream
 
 
 class PostgresSink:
@@ -38,40 +37,42 @@ class PostgresSink:
         self.conn = conn
         self.merge_keys = merge_keys
 
-    def write(self, table: str, frame: pl.DataFrame) -> int:
-        if frame.height == 0:
-            return 0
-        columns = sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns)
-        data = encode_csv(frame)
+    def write(self, table: str, block: Block) -> int:
+        """COPY one block; return how many rows were stored (merged rows may be skipped)."""
+        chunks: Iterable[bytes]
+        if isinstance(block, pl.DataFrame):
+            if block.height == 0:
+                return 0
+            columns, chunks, header, rows = block.columns, [csv_bytes(block)], False, block.height
+        else:
+            columns, chunks, header, rows = block.columns, block.chunks, True, block.rows
+        names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+        options = sql.SQL("(FORMAT csv, HEADER true)" if header else "(FORMAT csv)")
+        key = self.merge_keys.get(table)
         with self.conn.cursor() as cur:
-            key = self.merge_keys.get(table)
-            if key is None:
-                with cur.copy(
-                    sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-                        sql.Identifier(table), columns
-                    )
-                ) as copy:
-                    copy.write(data)
-                return frame.height
-            stage = sql.Identifier(f"moeen_stage_{table}")
-            cur.execute(
-                sql.SQL(
-                    "CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA"
-                ).format(stage, columns, sql.Identifier(table))
-            )
+            target = sql.Identifier(table if key is None else f"moeen_stage_{table}")
+            if key is not None:
+                cur.execute(
+                    sql.SQL(
+                        "CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA"
+                    ).format(target, names, sql.Identifier(table))
+                )
             with cur.copy(
-                sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(stage, columns)
+                sql.SQL("COPY {} ({}) FROM STDIN {}").format(target, names, options)
             ) as copy:
-                copy.write(data)
+                for chunk in chunks:
+                    copy.write(chunk)
+            if key is None:
+                return rows
             cur.execute(
                 sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) DO NOTHING").format(
                     sql.Identifier(table),
-                    columns,
-                    columns,
-                    stage,
+                    names,
+                    names,
+                    target,
                     sql.SQL(", ").join(sql.Identifier(k) for k in key),
                 )
             )
             stored = cur.rowcount
-            cur.execute(sql.SQL("DROP TABLE {}").format(stage))
+            cur.execute(sql.SQL("DROP TABLE {}").format(target))
             return stored

@@ -1,0 +1,153 @@
+"""The file job: generate a profile's rows (or one shard of them) once and write them in
+one or more file formats, each a directory with its manifest, all or nothing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from moeen_synth import manifest, run
+from moeen_synth.errors import UsageError
+from moeen_synth.generators import TABLES
+from moeen_synth.profile import Profile
+from moeen_synth.shard import Shard
+from moeen_synth.sinks import outdir
+from moeen_synth.sinks.csv import CsvSink
+from moeen_synth.sinks.files import FileRecord, FileSink
+from moeen_synth.sinks.parquet import ParquetSink
+from moeen_synth.sinks.sql import SqlSink, Style, seed_order
+
+Format = Literal["parquet", "sql", "csv"]
+FORMATS: tuple[Format, ...] = ("parquet", "sql", "csv")
+Progress = Callable[[str, int, int], None]
+WHOLE = Shard()
+
+
+@dataclass
+class FormatResult:
+    directory: Path
+    bytes: int = 0
+    files: int = 0
+    seconds: float = 0.0  # time spent encoding and writing this format
+
+
+@dataclass
+class ExportResult:
+    out: Path
+    rows: dict[str, int] = field(default_factory=dict)
+    formats: dict[str, FormatResult] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+
+def default_out(profile: Profile, shard: Shard) -> Path:
+    from moeen_synth import paths
+
+    part = "" if shard.whole else f"-shard-{shard.index}-of-{shard.count}"
+    return paths.outputs_dir() / "files" / f"{profile.name}-seed{profile.seed}{part}"
+
+
+def _sink(fmt: Format, root: Path, sql_style: Style) -> FileSink:
+    root.mkdir(parents=True, exist_ok=True)
+    if fmt == "parquet":
+        return ParquetSink(root)
+    if fmt == "csv":
+        return CsvSink(root)
+    merge = {t.name: t.merge_key for t in TABLES if t.merge_key}
+    return SqlSink(root, merge, sql_style)
+
+
+def export(
+    profile: Profile,
+    out: Path,
+    formats: list[Format],
+    *,
+    shard: Shard = WHOLE,
+    force: bool = False,
+    workers: int = 2,
+    block_rows: int = run.BLOCK_ROWS,
+    sql_style: Style = "copy",
+    progress: Progress | None = None,
+) -> ExportResult:
+    """Write the profile's rows as ``formats`` under ``out``: the directory itself for one
+    format, a subdirectory per format for several."""
+    formats = list(dict.fromkeys(formats))
+    if not formats:
+        raise UsageError("give at least one --format")
+    started = time.perf_counter()
+    ctx = run.context(profile)
+    totals = {spec.name: total for spec, total in run.plan(ctx) if spec.generate is not None}
+    order = seed_order(list(totals))
+    specs = {t.name: t for t in TABLES}
+    work = [(specs[name], shard.rows(totals[name])) for name in order]
+    result = ExportResult(out=out.resolve())
+    with outdir.staged(out, force=force) as staging:
+        roots = {f: staging if len(formats) == 1 else staging / f for f in formats}
+        sinks = {f: _sink(f, roots[f], sql_style) for f in formats}
+        records: dict[str, list[FileRecord]] = {f: [] for f in formats}
+        entries: dict[str, dict[str, manifest.TableEntry]] = {f: {} for f in formats}
+        seconds = dict.fromkeys(formats, 0.0)
+        current: str | None = None
+
+        def close(table: str) -> None:
+            for f, sink in sinks.items():
+                t0 = time.perf_counter()
+                files = sink.end(table)
+                seconds[f] += time.perf_counter() - t0
+                records[f].extend(files)
+                entries[f][table].files = [r.path for r in files]
+
+        for spec, rows, frame in run.generate_ahead(
+            ctx, work, block_rows=block_rows, workers=workers
+        ):
+            if spec.name != current:
+                if current is not None:
+                    close(current)
+                current = spec.name
+                result.rows[current] = 0
+                for f, sink in sinks.items():
+                    sink.begin(current, frame.columns, len(rows))
+                    entries[f][current] = manifest.TableEntry(
+                        rows=len(rows),
+                        first_row=rows.start,
+                        total_rows=totals[current],
+                        columns=frame.columns,
+                    )
+            for f, sink in sinks.items():
+                t0 = time.perf_counter()
+                sink.write(spec.name, frame)
+                seconds[f] += time.perf_counter() - t0
+            result.rows[spec.name] += frame.height
+            if progress:
+                progress(spec.name, result.rows[spec.name], len(rows))
+        if current is not None:
+            close(current)
+        options = {"sql_style": sql_style}
+        for f, sink in sinks.items():
+            t0 = time.perf_counter()
+            records[f].extend(sink.finish())
+            data = manifest.build(
+                fmt=f,
+                profile=profile,
+                shard=shard,
+                tables=entries[f],
+                files=records[f],
+                options=options if f == "sql" else {},
+            )
+            manifest.write(roots[f], data)
+            seconds[f] += time.perf_counter() - t0
+            relative = roots[f].relative_to(staging)
+            result.formats[f] = FormatResult(
+                directory=result.out / relative,
+                bytes=sum(r.bytes for r in records[f]),
+                files=len(records[f]),
+                seconds=seconds[f],
+            )
+    result.seconds = time.perf_counter() - started
+    return result

@@ -1,0 +1,114 @@
+"""``manifest.json``: what a file export holds and how to check it is intact.
+
+Written last, with no clock or machine in it, so the same export gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from moeen_synth import __version__
+from moeen_synth.errors import UsageError
+from moeen_synth.profile import Profile, parse
+from moeen_synth.shard import Shard
+from moeen_synth.sinks.files import FileRecord, sha256_of
+
+NAME = "manifest.json"
+VERSION = 1
+
+
+@dataclass
+class TableEntry:
+    rows: int
+    first_row: int  # index of this shard's first row in the whole table
+    total_rows: int  # rows of the whole table, over all shards
+    columns: list[str]
+    files: list[str] = field(default_factory=list)
+
+
+def build(
+    *,
+    fmt: str,
+    profile: Profile,
+    shard: Shard,
+    tables: dict[str, TableEntry],
+    files: list[FileRecord],
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "manifest_version": VERSION,
+        "tool": {"name": "moeen-synth", "version": __version__},
+        "format": fmt,
+        "options": options,
+        "profile": {
+            "name": profile.name,
+            "sha256": profile.sha256,
+            "resolved": profile.model_dump(mode="json"),
+        },
+        "seed": profile.seed,
+        "as_of": profile.as_of.isoformat(),
+        "shard": {"index": shard.index, "count": shard.count},
+        "tables": {name: vars(entry) for name, entry in tables.items()},
+        "files": {r.path: {"bytes": r.bytes, "sha256": r.sha256} for r in files},
+    }
+
+
+def write(directory: Path, manifest: dict[str, Any]) -> None:
+    text = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    temp = directory / (NAME + ".partial")
+    temp.write_text(text, encoding="utf-8")
+    temp.rename(directory / NAME)
+
+
+@dataclass
+class FileSet:
+    """One checked export directory."""
+
+    directory: Path
+    format: str
+    profile: Profile
+    shard: Shard
+    tables: dict[str, TableEntry]
+
+
+def read(directory: Path) -> FileSet:
+    """Read ``directory``'s manifest and check every file it lists against its sha256."""
+    path = directory / NAME
+    if not path.is_file():
+        raise UsageError(
+            f"{directory} has no {NAME}: it is not a finished moeen-synth export "
+            "(an interrupted export leaves none); export again"
+        )
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        if data.get("manifest_version") != VERSION:
+            raise UsageError(
+                f"{path}: manifest_version {data.get('manifest_version')!r} is not {VERSION}; "
+                "export again with this version of moeen-synth"
+            )
+        profile = parse(data["profile"]["resolved"], f"{path} (profile)")
+        tables = {name: TableEntry(**entry) for name, entry in data["tables"].items()}
+        shard = Shard(int(data["shard"]["index"]), int(data["shard"]["count"]))
+        fmt = str(data["format"])
+        files = dict(data["files"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"{path} is not a valid manifest ({exc}); export again") from None
+    if profile.sha256 != data["profile"]["sha256"]:
+        raise UsageError(f"{path}: the profile does not match its recorded sha256")
+    problems = []
+    for name, meta in files.items():
+        file = directory / name
+        if not file.is_file():
+            problems.append(f"{name}: missing")
+        elif file.stat().st_size != meta["bytes"] or sha256_of(file) != meta["sha256"]:
+            problems.append(f"{name}: changed since it was written (sha256 differs)")
+    if problems:
+        raise UsageError(
+            f"{directory} does not match its manifest; nothing was loaded:\n  "
+            + "\n  ".join(problems)
+            + "\nexport the files again rather than editing them"
+        )
+    return FileSet(directory, fmt, profile, shard, tables)

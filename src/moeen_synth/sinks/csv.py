@@ -1,0 +1,40 @@
+"""CSV files: one per table, UTF-8, a header line, RFC 4180 quoting.
+
+The encoding is COPY's CSV form (NULL an unquoted empty field, an empty string ``""``), so
+``moeen-synth load`` streams the files to COPY without parsing them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from moeen_synth.encode import csv_bytes
+from moeen_synth.sinks.files import FileRecord, StreamFile
+
+
+class CsvSink:
+    format = "csv"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.file: StreamFile | None = None
+
+    def begin(self, table: str, columns: list[str], total: int) -> None:
+        self.file = StreamFile(self.root, f"{table}.csv")
+        self.file.write((",".join(columns) + "\n").encode("utf-8"))
+
+    def write(self, table: str, frame: pl.DataFrame) -> int:
+        assert self.file is not None
+        self.file.write(csv_bytes(frame))
+        return frame.height
+
+    def end(self, table: str) -> list[FileRecord]:
+        assert self.file is not None
+        record = self.file.close()
+        self.file = None
+        return [record]
+
+    def finish(self) -> list[FileRecord]:
+        return []

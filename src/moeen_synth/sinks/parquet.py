@@ -1,0 +1,175 @@
+"""Parquet datasets: one directory per table, part files of a fixed number of rows.
+
+Types follow the schema: uuid as the UUID logical type, numeric(p,s) as decimal, timestamptz
+as UTC timestamps (microseconds), date as date, integer as int32, jsonb as JSON text, text[]
+as a list of strings, inet and the rest as strings. Writer settings are fixed and rows are
+re-cut into row groups of ``ROW_GROUP_ROWS`` whatever the generated blocks, so the same rows
+give the same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from moeen_synth.sinks.columns import required, sql_types
+from moeen_synth.sinks.files import PARTIAL, FileRecord, publish
+
+ROW_GROUP_ROWS = 131_072
+PART_ROWS = 8 * ROW_GROUP_ROWS  # rows per part file
+WRITER = {
+    "compression": "zstd",
+    "compression_level": 3,
+    "use_dictionary": True,
+    "write_statistics": True,
+    "version": "2.6",
+    "data_page_size": 1 << 20,
+}
+_NUMERIC = re.compile(r"numeric\((\d+),(\d+)\)")
+
+
+def arrow_type(sql_type: str) -> pa.DataType:
+    if sql_type == "uuid":
+        return pa.uuid()
+    if m := _NUMERIC.fullmatch(sql_type):
+        return pa.decimal128(int(m[1]), int(m[2]))
+    return {
+        "jsonb": pa.json_(pa.string()),
+        "text[]": pa.list_(pa.string()),
+        "integer": pa.int32(),
+        "bigint": pa.int64(),
+        "boolean": pa.bool_(),
+        "date": pa.date32(),
+        "timestamp with time zone": pa.timestamp("us", tz="UTC"),
+    }.get(sql_type, pa.string())
+
+
+def arrow_schema(table: str, columns: list[str]) -> pa.Schema:
+    types, needed = sql_types()[table], required()[table]
+    return pa.schema([pa.field(c, arrow_type(types[c]), nullable=c not in needed) for c in columns])
+
+
+def to_arrow(frame: pl.DataFrame, schema: pa.Schema) -> pa.Table:
+    """A generated block as an Arrow table of ``schema``."""
+    prepared = []
+    for field in schema:
+        col = pl.col(field.name)
+        if field.type == pa.uuid():
+            col = col.str.replace_all("-", "", literal=True).str.decode("hex")
+        elif pa.types.is_decimal(field.type):
+            col = col.cast(pl.Decimal(field.type.precision, field.type.scale))
+        prepared.append(col)
+    table = frame.select(prepared).to_arrow()
+    arrays = []
+    for field, column in zip(schema, table.columns, strict=True):
+        if isinstance(field.type, pa.BaseExtensionType):
+            storage = column.combine_chunks().cast(field.type.storage_type)
+            arrays.append(pa.ExtensionArray.from_storage(field.type, storage))
+        else:
+            arrays.append(column.cast(field.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _uuid_text(col: pl.Expr) -> pl.Expr:
+    hexed = col.bin.encode("hex")
+    return pl.concat_str(
+        [hexed.str.slice(a, n) for a, n in ((0, 8), (8, 4), (12, 4), (16, 4), (20, 12))],
+        separator="-",
+    )
+
+
+def from_arrow(batch: pa.RecordBatch) -> pl.DataFrame:
+    """A batch read back as a frame like the generated one (uuid and JSON as text)."""
+    arrays, uuids = [], []
+    for field, column in zip(batch.schema, batch.columns, strict=True):
+        if isinstance(field.type, pa.BaseExtensionType):
+            if field.type == pa.uuid():
+                uuids.append(field.name)
+            column = column.storage if isinstance(column, pa.ExtensionArray) else column
+            column = column.cast(pa.binary() if field.name in uuids else pa.string())
+        arrays.append(column)
+    frame = pl.from_arrow(pa.RecordBatch.from_arrays(arrays, names=batch.schema.names))
+    assert isinstance(frame, pl.DataFrame)
+    return frame.with_columns(_uuid_text(pl.col(name)).alias(name) for name in uuids)
+
+
+def read_batches(path: Path, batch_rows: int = 65_536) -> Iterator[pl.DataFrame]:
+    handle = pq.ParquetFile(path)
+    for batch in handle.iter_batches(batch_size=batch_rows):
+        yield from_arrow(batch)
+
+
+class ParquetSink:
+    format = "parquet"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.table = ""
+        self.schema: pa.Schema | None = None
+        self.pending: list[pa.Table] = []
+        self.pending_rows = 0
+        self.part = 0
+        self.part_rows = 0
+        self.writer: pq.ParquetWriter | None = None
+        self.records: list[FileRecord] = []
+
+    def _path(self) -> Path:
+        return self.root / self.table / f"part-{self.part:05d}.parquet"
+
+    def begin(self, table: str, columns: list[str], total: int) -> None:
+        self.table, self.schema = table, arrow_schema(table, columns)
+        self.pending, self.pending_rows, self.part, self.part_rows = [], 0, 0, 0
+        self.records = []
+        (self.root / table).mkdir(parents=True, exist_ok=True)
+
+    def write(self, table: str, frame: pl.DataFrame) -> int:
+        assert self.schema is not None
+        self.pending.append(to_arrow(frame, self.schema))
+        self.pending_rows += frame.height
+        self._flush(final=False)
+        return frame.height
+
+    def _flush(self, *, final: bool) -> None:
+        """Write every full row group pending (and, at the end, the rest)."""
+        if self.pending_rows < ROW_GROUP_ROWS and not (final and self.pending_rows):
+            return
+        rows = pa.concat_tables(self.pending)
+        at = 0
+        while rows.num_rows - at >= ROW_GROUP_ROWS or (final and at < rows.num_rows):
+            group = rows.slice(at, ROW_GROUP_ROWS)
+            self._write_group(group)
+            at += group.num_rows
+        rest = rows.slice(at)
+        self.pending, self.pending_rows = ([rest] if rest.num_rows else []), rest.num_rows
+
+    def _write_group(self, group: pa.Table) -> None:
+        if self.writer is None:
+            temp = self._path().with_name(self._path().name + PARTIAL)
+            self.writer = pq.ParquetWriter(temp, self.schema, **WRITER)
+        self.writer.write_table(group, row_group_size=ROW_GROUP_ROWS)
+        self.part_rows += group.num_rows
+        if self.part_rows >= PART_ROWS:
+            self._close_part()
+
+    def _close_part(self) -> None:
+        assert self.writer is not None
+        self.writer.close()
+        self.writer = None
+        final = self._path()
+        self.records.append(publish(self.root, final.with_name(final.name + PARTIAL), final))
+        self.part += 1
+        self.part_rows = 0
+
+    def end(self, table: str) -> list[FileRecord]:
+        self._flush(final=True)
+        if self.writer is not None:
+            self._close_part()
+        return self.records
+
+    def finish(self) -> list[FileRecord]:
+        return []

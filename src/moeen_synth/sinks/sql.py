@@ -1,0 +1,169 @@
+"""SQL files that ``psql -v ON_ERROR_STOP=1 -f`` loads into a database migrated by schema/.
+
+Tables go into the platform's seed-file layout (``01_roles_and_users.sql`` ...
+``05_notifications_and_system_data.sql``) in foreign-key order, as ``COPY ... FROM stdin``
+blocks or, with ``--sql-style inserts``, multi-row INSERTs of a fixed size. Each numbered file
+is one transaction when run by itself; ``load.sql`` runs them all in a single transaction.
+Reference tables (settings, templates, translations) merge with the platform's defaults
+through ``ON CONFLICT DO NOTHING``, as the PostgreSQL sink does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from moeen_synth.encode import copy_text, insert_values
+from moeen_synth.sinks.files import FileRecord, StreamFile
+
+Style = Literal["copy", "inserts"]
+INSERT_ROWS = 1000  # rows per INSERT statement; fixed, so the bytes never depend on blocks
+WRAPPED = "moeen_synth_load_all"  # psql variable load.sql sets: files then skip BEGIN/COMMIT
+
+FILES = (
+    ("01_roles_and_users.sql", ("roles", "users")),
+    ("02_doctors_and_patients.sql", ("patients", "doctors")),
+    (
+        "03_appointments_and_medical_records.sql",
+        ("appointments", "medical_records", "file_uploads"),
+    ),
+    ("04_payments_and_insurance.sql", ("insurance_claims", "payments")),
+)
+LAST_FILE = "05_notifications_and_system_data.sql"  # everything else: messages, system, CRM
+FILE_OF = {table: name for name, tables in FILES for table in tables}
+FILE_ORDER = [name for name, _ in FILES] + [LAST_FILE]
+
+
+def seed_order(tables: list[str]) -> list[str]:
+    """``tables`` (in foreign-key order) regrouped by seed file, keeping that order inside
+    each file; still a foreign-key order, as a test checks."""
+    return sorted(tables, key=lambda t: (FILE_ORDER.index(file_of(t)), tables.index(t)))
+
+
+def file_of(table: str) -> str:
+    return FILE_OF.get(table, LAST_FILE)
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _transaction(statement: str) -> str:
+    return f"\\if :{{?{WRAPPED}}}\n\\else\n{statement}\n\\endif\n"
+
+
+class SqlSink:
+    format = "sql"
+
+    def __init__(
+        self, root: Path, merge_keys: dict[str, tuple[str, ...]], style: Style = "copy"
+    ) -> None:
+        self.root = root
+        self.merge_keys = merge_keys
+        self.style = style
+        self.open: dict[str, StreamFile] = {}
+        self.done: list[FileRecord] = []
+        self.table = ""
+        self.total = 0
+        self.written = 0
+        self.columns = ""
+        self.target = ""
+
+    def _file(self, table: str) -> StreamFile:
+        name = file_of(table)
+        if name not in self.open:
+            if FILE_ORDER.index(name) < max((FILE_ORDER.index(n) for n in self.open), default=-1):
+                raise RuntimeError(f"{table} arrived after a later seed file was begun")
+            for earlier in list(self.open):
+                self._close(earlier)
+            handle = StreamFile(self.root, name)
+            handle.write(
+                f"-- moeen-synth seed data: {name}\n"
+                "SET client_encoding = 'UTF8';\n"
+                "SET standard_conforming_strings = on;\n".encode()
+                + _transaction("BEGIN;").encode()
+            )
+            self.open[name] = handle
+        return self.open[name]
+
+    def begin(self, table: str, columns: list[str], total: int) -> None:
+        self.table, self.total, self.written = table, total, 0
+        self.columns = ", ".join(_ident(c) for c in columns)
+        out = self._file(table)
+        key = self.merge_keys.get(table)
+        self.target = _ident(table if key is None else f"moeen_stage_{table}")
+        lines = [f"\n-- {table}: {total} rows"]
+        if key is not None and self.style == "copy":
+            lines.append(
+                f"CREATE TEMP TABLE {self.target} ON COMMIT DROP AS "
+                f"SELECT {self.columns} FROM {_ident(table)} WITH NO DATA;"
+            )
+        if self.style == "copy":
+            lines.append(f"COPY {self.target} ({self.columns}) FROM stdin;")
+        out.write(("\n".join(lines) + "\n").encode("utf-8"))
+
+    def write(self, table: str, frame: pl.DataFrame) -> int:
+        out = self._file(table)
+        if self.style == "copy":
+            out.write(copy_text(frame))
+        else:
+            out.write(self._inserts(table, frame))
+        self.written += frame.height
+        return frame.height
+
+    def _inserts(self, table: str, frame: pl.DataFrame) -> bytes:
+        if frame.height == 0:
+            return b""
+        key = self.merge_keys.get(table)
+        conflict = f"\nON CONFLICT ({', '.join(_ident(k) for k in key)}) DO NOTHING" if key else ""
+        at = pl.int_range(self.written, self.written + frame.height, eager=True)
+        first = at % INSERT_ROWS == 0
+        last = (at % INSERT_ROWS == INSERT_ROWS - 1) | (at == self.total - 1)
+        head = f"INSERT INTO {_ident(table)} ({self.columns}) VALUES\n"
+        text = pl.DataFrame({"row": insert_values(frame), "first": first, "last": last}).select(
+            pl.when("first").then(pl.lit(head)).otherwise(pl.lit(""))
+            + pl.col("row")
+            + pl.when("last").then(pl.lit(conflict + ";\n")).otherwise(pl.lit(",\n"))
+        )
+        joined: str = text.to_series().str.join("").item()
+        return joined.encode("utf-8")
+
+    def end(self, table: str) -> list[FileRecord]:
+        out = self._file(table)
+        key = self.merge_keys.get(table)
+        tail = []
+        if self.style == "copy":
+            tail.append("\\.")
+            if key is not None:
+                tail.append(
+                    f"INSERT INTO {_ident(table)} ({self.columns}) SELECT {self.columns} "
+                    f"FROM {self.target} ON CONFLICT ({', '.join(_ident(k) for k in key)}) "
+                    "DO NOTHING;"
+                )
+                tail.append(f"DROP TABLE {self.target};")
+        if tail:
+            out.write(("\n".join(tail) + "\n").encode("utf-8"))
+        return []  # a seed file holds several tables; it is finished in finish()
+
+    def _close(self, name: str) -> None:
+        handle = self.open.pop(name)
+        handle.write(("\n" + _transaction("COMMIT;")).encode())
+        self.done.append(handle.close())
+
+    def finish(self) -> list[FileRecord]:
+        for name in list(self.open):
+            self._close(name)
+        written = sorted(r.path for r in self.done)
+        driver = StreamFile(self.root, "load.sql")
+        driver.write(
+            (
+                "-- Loads every seed file below in one transaction:\n"
+                "--   psql -v ON_ERROR_STOP=1 -f load.sql\n"
+                "\\set ON_ERROR_STOP on\n"
+                f"\\set {WRAPPED} 1\n"
+                "BEGIN;\n" + "".join(f"\\ir {name}\n" for name in written) + "COMMIT;\n"
+            ).encode()
+        )
+        return [*self.done, driver.close()]

@@ -1,0 +1,33 @@
+"""Database helpers for tests: one md5 per table to compare two loads, and psql on a file."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import psycopg
+
+from moeen_synth.db.embedded import client_binary
+from moeen_synth.db.migrate import PLATFORM_TABLES
+
+
+def content_digest(dsn: str) -> dict[str, str]:
+    """md5 of each table's rows in a stable order, with every column as text."""
+    out = {}
+    with psycopg.connect(dsn) as conn:
+        conn.execute("SET TIME ZONE 'UTC'")
+        for t in PLATFORM_TABLES:
+            key = "role" if t == "roles" else "id"
+            row = conn.execute(
+                f"SELECT md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x.{key}), '')) FROM {t} x"
+            ).fetchone()
+            out[t] = row[0] if row else ""
+    return out
+
+
+def run_psql(dsn: str, path: Path) -> None:
+    """Run a SQL file the way a user would: psql -v ON_ERROR_STOP=1 -f FILE."""
+    shipped = client_binary("psql")
+    psql = str(shipped) if shipped.exists() else "psql"
+    command = [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn, "-f", str(path)]
+    subprocess.run(command, check=True, capture_output=True)
