@@ -3,15 +3,18 @@ one or more file formats, each a directory with its manifest, all or nothing."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+import polars as pl
 
 from moeen_synth import manifest, run
 from moeen_synth.errors import UsageError
-from moeen_synth.generators import TABLES
+from moeen_synth.generators import TABLES, TableSpec
 from moeen_synth.profile import Profile
 from moeen_synth.shard import Shard
 from moeen_synth.sinks import outdir
@@ -27,11 +30,20 @@ WHOLE = Shard()
 
 
 @dataclass
+class Prepared:
+    """A generated block as each sink encoded it, on a generating thread."""
+
+    columns: list[str]
+    rows: int
+    encoded: dict[str, Any]
+
+
+@dataclass
 class FormatResult:
     directory: Path
     bytes: int = 0
     files: int = 0
-    seconds: float = 0.0  # time spent encoding and writing this format
+    seconds: float = 0.0  # time spent encoding (on any thread) and writing this format
 
 
 @dataclass
@@ -93,6 +105,7 @@ def export(
         records: dict[str, list[FileRecord]] = {f: [] for f in formats}
         entries: dict[str, dict[str, manifest.TableEntry]] = {f: {} for f in formats}
         seconds = dict.fromkeys(formats, 0.0)
+        timing = threading.Lock()
         current: str | None = None
 
         def close(table: str) -> None:
@@ -103,8 +116,17 @@ def export(
                 records[f].extend(files)
                 entries[f][table].files = [r.path for r in files]
 
-        for spec, rows, frame in run.generate_ahead(
-            ctx, work, block_rows=block_rows, workers=workers
+        def prepare(spec: TableSpec, frame: pl.DataFrame) -> Prepared:
+            encoded: dict[str, Any] = {}
+            for f, sink in sinks.items():
+                t0 = time.perf_counter()
+                encoded[f] = sink.prepare(spec.name, frame)
+                with timing:  # summed over threads
+                    seconds[f] += time.perf_counter() - t0
+            return Prepared(frame.columns, frame.height, encoded)
+
+        for spec, rows, block in run.generate_ahead(
+            ctx, work, prepare, block_rows=block_rows, workers=workers
         ):
             if spec.name != current:
                 if current is not None:
@@ -112,18 +134,18 @@ def export(
                 current = spec.name
                 result.rows[current] = 0
                 for f, sink in sinks.items():
-                    sink.begin(current, frame.columns, len(rows))
+                    sink.begin(current, block.columns, len(rows))
                     entries[f][current] = manifest.TableEntry(
                         rows=len(rows),
                         first_row=rows.start,
                         total_rows=totals[current],
-                        columns=frame.columns,
+                        columns=block.columns,
                     )
             for f, sink in sinks.items():
                 t0 = time.perf_counter()
-                sink.write(spec.name, frame)
+                sink.write(spec.name, block.encoded[f], block.rows)
                 seconds[f] += time.perf_counter() - t0
-            result.rows[spec.name] += frame.height
+            result.rows[spec.name] += block.rows
             if progress:
                 progress(spec.name, result.rows[spec.name], len(rows))
         if current is not None:

@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 import polars as pl
 import psycopg
@@ -18,11 +18,12 @@ from moeen_synth import __version__, vocab
 from moeen_synth.db import bulk as bulk_load
 from moeen_synth.db import migrate as migrations
 from moeen_synth.db.validate import Report, validate
+from moeen_synth.encode import csv_bytes
 from moeen_synth.errors import LoadError, SchemaError, TargetNotEmptyError, UsageError
 from moeen_synth.generators import TABLES, TableSpec
 from moeen_synth.generators.base import Context
 from moeen_synth.profile import Profile
-from moeen_synth.sinks.postgres import Block, PostgresSink
+from moeen_synth.sinks.postgres import Block, CsvStream, PostgresSink
 
 BLOCK_ROWS = 50_000  # default rows per generated block (--chunk-size); rows never depend on it
 REFERENCE_TABLES = (
@@ -36,6 +37,7 @@ REFERENCE_TABLES = (
 GENERATED_TABLES = tuple(t.name for t in TABLES if t.name not in REFERENCE_TABLES)
 
 Mode = Literal["refuse", "truncate", "append"]
+T = TypeVar("T")
 Progress = Callable[[str, int, int], None]  # table, rows done, rows total
 
 
@@ -160,6 +162,11 @@ class Source(Protocol):
     ) -> Iterator[tuple[TableSpec, Block]]: ...
 
 
+def _encoded(spec: TableSpec, frame: pl.DataFrame) -> CsvStream:
+    """A generated block in COPY's CSV form, encoded on the generating thread."""
+    return CsvStream(frame.columns, [csv_bytes(frame)], frame.height, header=False)
+
+
 @dataclass
 class Generated:
     """The default source: the profile's rows, generated ahead on threads."""
@@ -174,32 +181,42 @@ class Generated:
         self, ctx: Context, work: list[tuple[TableSpec, int]]
     ) -> Iterator[tuple[TableSpec, Block]]:
         slices = [(spec, range(total)) for spec, total in work]
-        for spec, _, frame in generate_ahead(
-            ctx, slices, block_rows=self.block_rows, workers=self.workers
+        for spec, _, block in generate_ahead(
+            ctx, slices, _encoded, block_rows=self.block_rows, workers=self.workers
         ):
-            yield spec, frame
+            yield spec, block
 
 
 Work = list[tuple[TableSpec, range]]  # each table with the row indexes to produce
 
 
 def generate_ahead(
-    ctx: Context, work: Work, *, block_rows: int, workers: int
-) -> Iterator[tuple[TableSpec, range, pl.DataFrame]]:
-    """Every block of every table, in order, generated up to ``2 * workers`` blocks ahead on
-    threads (numpy and polars release the GIL) while the caller writes the previous ones."""
+    ctx: Context,
+    work: Work,
+    then: Callable[[TableSpec, pl.DataFrame], T],
+    *,
+    block_rows: int,
+    workers: int,
+) -> Iterator[tuple[TableSpec, range, T]]:
+    """Every block of every table, in order, generated and passed through ``then`` (the
+    sinks' encoding) up to ``2 * workers`` blocks ahead on threads (numpy, polars and pyarrow
+    release the GIL) while the caller writes the previous ones."""
     jobs = [
         (spec, rows, start, min(rows.stop, start + block_rows))
         for spec, rows in work
         if spec.generate is not None
         for start in range(rows.start, rows.stop, block_rows)
     ]
+
+    def job(spec: TableSpec, start: int, stop: int) -> T:
+        assert spec.generate is not None
+        return then(spec, spec.generate(ctx, start, stop))
+
     ahead = 2 * max(1, workers)
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="generate") as pool:
-        pending: deque[tuple[TableSpec, range, Future[pl.DataFrame]]] = deque()
+        pending: deque[tuple[TableSpec, range, Future[T]]] = deque()
         for spec, rows, start, stop in jobs:
-            assert spec.generate is not None
-            pending.append((spec, rows, pool.submit(spec.generate, ctx, start, stop)))
+            pending.append((spec, rows, pool.submit(job, spec, start, stop)))
             if len(pending) > ahead:
                 spec0, rows0, future = pending.popleft()
                 yield spec0, rows0, future.result()

@@ -196,11 +196,11 @@ def test_interrupted_export_leaves_nothing_that_looks_finished(
     calls = {"n": 0}
     original = CsvSink.write
 
-    def failing(self: CsvSink, table: str, frame: object) -> int:
+    def failing(self: CsvSink, table: str, prepared: bytes, rows: int) -> None:
         calls["n"] += 1
         if table == "notifications":
             raise KeyboardInterrupt
-        return original(self, table, frame)  # type: ignore[arg-type]
+        original(self, table, prepared, rows)
 
     monkeypatch.setattr(CsvSink, "write", failing)
     with pytest.raises(KeyboardInterrupt):

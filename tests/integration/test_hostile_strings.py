@@ -135,7 +135,7 @@ def test_hostile_strings_come_back_unchanged_through_every_path(
             files = CsvSink(work / "csv")
             (work / "csv").mkdir(exist_ok=True)
             files.begin(table, frame.columns, frame.height)
-            files.write(table, frame)
+            files.write(table, files.prepare(table, frame), frame.height)
             path = work / "csv" / files.end(table)[0].path
             sink.write(table, CsvStream(frame.columns, [path.read_bytes()], frame.height))
 
@@ -145,7 +145,7 @@ def test_hostile_strings_come_back_unchanged_through_every_path(
         def via_parquet(table: str, frame: pl.DataFrame) -> None:
             files = ParquetSink(work / "parquet")
             files.begin(table, frame.columns, frame.height)
-            files.write(table, frame)
+            files.write(table, files.prepare(table, frame), frame.height)
             for record in files.end(table):
                 for block in read_batches(work / "parquet" / record.path):
                     sink.write(table, block)
@@ -160,7 +160,7 @@ def test_hostile_strings_come_back_unchanged_through_every_path(
 
             def via_sql(table: str, frame: pl.DataFrame, sql: SqlSink = sql) -> None:
                 sql.begin(table, frame.columns, frame.height)
-                sql.write(table, frame)
+                sql.write(table, sql.prepare(table, frame), frame.height)
                 sql.end(table)
 
             through(conn, via_sql)

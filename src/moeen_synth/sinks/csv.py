@@ -25,10 +25,12 @@ class CsvSink:
         self.file = StreamFile(self.root, f"{table}.csv")
         self.file.write((",".join(columns) + "\n").encode("utf-8"))
 
-    def write(self, table: str, frame: pl.DataFrame) -> int:
+    def prepare(self, table: str, frame: pl.DataFrame) -> bytes:
+        return csv_bytes(frame)
+
+    def write(self, table: str, prepared: bytes, rows: int) -> None:
         assert self.file is not None
-        self.file.write(csv_bytes(frame))
-        return frame.height
+        self.file.write(prepared)
 
     def end(self, table: str) -> list[FileRecord]:
         assert self.file is not None

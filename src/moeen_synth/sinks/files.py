@@ -1,7 +1,8 @@
 """What every file sink shares: files written under a temporary name, hashed, then renamed.
 
-A file sink gets each table's blocks in foreign-key order between ``begin`` and ``end``;
-``end`` returns the table's finished files, ``finish`` any files that span tables.
+A file sink gets each table's blocks in order between ``begin`` and ``end``; ``end`` returns
+the table's finished files, ``finish`` any files that span tables. ``prepare`` encodes a block
+and must be a pure function of it: it runs on the generating threads, ahead of ``write``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import polars as pl
 
@@ -29,7 +30,9 @@ class FileSink(Protocol):
 
     def begin(self, table: str, columns: list[str], total: int) -> None: ...
 
-    def write(self, table: str, frame: pl.DataFrame) -> int: ...
+    def prepare(self, table: str, frame: pl.DataFrame) -> Any: ...
+
+    def write(self, table: str, prepared: Any, rows: int) -> None: ...
 
     def end(self, table: str) -> list[FileRecord]: ...
 

@@ -9,6 +9,7 @@ give the same bytes.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,7 +50,8 @@ def arrow_type(sql_type: str) -> pa.DataType:
     }.get(sql_type, pa.string())
 
 
-def arrow_schema(table: str, columns: list[str]) -> pa.Schema:
+@functools.cache
+def arrow_schema(table: str, columns: tuple[str, ...]) -> pa.Schema:
     types, needed = sql_types()[table], required()[table]
     return pa.schema([pa.field(c, arrow_type(types[c]), nullable=c not in needed) for c in columns])
 
@@ -122,17 +124,18 @@ class ParquetSink:
         return self.root / self.table / f"part-{self.part:05d}.parquet"
 
     def begin(self, table: str, columns: list[str], total: int) -> None:
-        self.table, self.schema = table, arrow_schema(table, columns)
+        self.table, self.schema = table, arrow_schema(table, tuple(columns))
         self.pending, self.pending_rows, self.part, self.part_rows = [], 0, 0, 0
         self.records = []
         (self.root / table).mkdir(parents=True, exist_ok=True)
 
-    def write(self, table: str, frame: pl.DataFrame) -> int:
-        assert self.schema is not None
-        self.pending.append(to_arrow(frame, self.schema))
-        self.pending_rows += frame.height
+    def prepare(self, table: str, frame: pl.DataFrame) -> pa.Table:
+        return to_arrow(frame, arrow_schema(table, tuple(frame.columns)))
+
+    def write(self, table: str, prepared: pa.Table, rows: int) -> None:
+        self.pending.append(prepared)
+        self.pending_rows += rows
         self._flush(final=False)
-        return frame.height
 
     def _flush(self, *, final: bool) -> None:
         """Write every full row group pending (and, at the end, the rest)."""

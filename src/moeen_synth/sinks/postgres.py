@@ -20,11 +20,13 @@ from moeen_synth.encode import csv_bytes
 
 @dataclass
 class CsvStream:
-    """Rows already in COPY's CSV form (with a header line): a CSV sink's file."""
+    """Rows already in COPY's CSV form: a CSV sink's file (with its header line) or a block
+    encoded ahead on a generating thread."""
 
     columns: list[str]
     chunks: Iterable[bytes]
     rows: int
+    header: bool = True
 
 
 Block = pl.DataFrame | CsvStream
@@ -45,7 +47,7 @@ class PostgresSink:
                 return 0
             columns, chunks, header, rows = block.columns, [csv_bytes(block)], False, block.height
         else:
-            columns, chunks, header, rows = block.columns, block.chunks, True, block.rows
+            columns, chunks, header, rows = block.columns, block.chunks, block.header, block.rows
         names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
         options = sql.SQL("(FORMAT csv, HEADER true)" if header else "(FORMAT csv)")
         key = self.merge_keys.get(table)

@@ -104,25 +104,29 @@ class SqlSink:
             lines.append(f"COPY {self.target} ({self.columns}) FROM stdin;")
         out.write(("\n".join(lines) + "\n").encode("utf-8"))
 
-    def write(self, table: str, frame: pl.DataFrame) -> int:
-        out = self._file(table)
-        if self.style == "copy":
-            out.write(copy_text(frame))
-        else:
-            out.write(self._inserts(table, frame))
-        self.written += frame.height
-        return frame.height
+    def prepare(self, table: str, frame: pl.DataFrame) -> bytes | pl.Series:
+        return copy_text(frame) if self.style == "copy" else insert_values(frame)
 
-    def _inserts(self, table: str, frame: pl.DataFrame) -> bytes:
-        if frame.height == 0:
+    def write(self, table: str, prepared: bytes | pl.Series, rows: int) -> None:
+        out = self._file(table)
+        if isinstance(prepared, bytes):
+            out.write(prepared)
+        else:
+            out.write(self._inserts(table, prepared))
+        self.written += rows
+
+    def _inserts(self, table: str, values: pl.Series) -> bytes:
+        """Row tuples as INSERT statements of ``INSERT_ROWS`` rows, counted over the whole
+        table so that statement boundaries never depend on the blocks."""
+        if values.len() == 0:
             return b""
         key = self.merge_keys.get(table)
         conflict = f"\nON CONFLICT ({', '.join(_ident(k) for k in key)}) DO NOTHING" if key else ""
-        at = pl.int_range(self.written, self.written + frame.height, eager=True)
+        at = pl.int_range(self.written, self.written + values.len(), eager=True)
         first = at % INSERT_ROWS == 0
         last = (at % INSERT_ROWS == INSERT_ROWS - 1) | (at == self.total - 1)
         head = f"INSERT INTO {_ident(table)} ({self.columns}) VALUES\n"
-        text = pl.DataFrame({"row": insert_values(frame), "first": first, "last": last}).select(
+        text = pl.DataFrame({"row": values, "first": first, "last": last}).select(
             pl.when("first").then(pl.lit(head)).otherwise(pl.lit(""))
             + pl.col("row")
             + pl.when("last").then(pl.lit(conflict + ";\n")).otherwise(pl.lit(",\n"))

@@ -1,0 +1,102 @@
+"""Benchmark: writing each file format for a profile, against generation alone measured in
+the same run; optionally loading the files back. Not a test; prints medians.
+
+    python bench/files.py --profile load-1m [--runs 3] [--load] [--dsn URL]
+
+For every format: ``moeen-synth --profile P --format F`` in a subprocess, wall time, rows/s,
+MB/s of output, peak RSS, and the ratio of its rows/s to generation only (the share of the
+time the writing costs). With --load, ``moeen-synth load DIR`` of the Parquet and CSV files
+into an empty database, rows/s. Ends with the Parquet size of every table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load import drop_database, fresh_database, generation
+
+from moeen_synth.db.embedded import EmbeddedServer
+
+FORMATS = ("parquet", "csv", "sql")
+EXE = Path(sys.executable).with_name("moeen-synth")
+
+
+def timed(command: list[str]) -> tuple[float, int]:
+    """Seconds and peak RSS (KiB) of a moeen-synth subprocess."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([str(EXE), *command, "--quiet"])
+    _, status, usage = os.wait4(proc.pid, 0)
+    if status != 0:
+        raise SystemExit(f"moeen-synth {' '.join(command)} failed with status {status}")
+    return time.perf_counter() - t0, int(usage.ru_maxrss)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="load-1m")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--load", action="store_true", help="also time `moeen-synth load`")
+    parser.add_argument("--dsn", help="administrative DSN for --load (default: embedded)")
+    parser.add_argument("--tmp", help="directory for the files (default: system temp)")
+    args = parser.parse_args()
+
+    gen = [generation(args.profile) for _ in range(args.runs)]
+    rows, g = gen[0][0], statistics.median(s for _, s in gen)
+    print(f"profile {args.profile}: {rows:,} rows, medians of {args.runs} runs")
+    print(f"generation only  {rows / g:12,.0f} rows/s  ({g:.1f} s, one process)")
+    with tempfile.TemporaryDirectory(prefix="moeen-bench-files-", dir=args.tmp) as tmp:
+        sizes: dict[str, int] = {}
+        for fmt in FORMATS:
+            out = Path(tmp) / fmt
+            runs = []
+            for _ in range(args.runs):
+                shutil.rmtree(out, ignore_errors=True)
+                runs.append(timed(["--profile", args.profile, "--format", fmt, "--out", str(out)]))
+            seconds = statistics.median(s for s, _ in runs)
+            peak = statistics.median(r for _, r in runs) / 1024
+            manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+            size = sum(f["bytes"] for f in manifest["files"].values())
+            print(
+                f"{fmt:<8} write   {rows / seconds:12,.0f} rows/s  {size / seconds / 1e6:7.1f} MB/s"
+                f"  ({seconds:.1f} s, {size / 1e6:,.0f} MB, peak RSS {peak:,.0f} MiB,"
+                f" {g / seconds:.2f} of generation's rate)"
+            )
+            if fmt == "parquet":
+                for table, entry in manifest["tables"].items():
+                    sizes[table] = sum(manifest["files"][f]["bytes"] for f in entry["files"])
+        if args.load:
+            server, admin = None, args.dsn
+            if admin is None:
+                server = EmbeddedServer(Path(tmp) / "pg")
+                admin = server.ensure_running().dsn
+            try:
+                for fmt in ("parquet", "csv"):
+                    times = []
+                    for _ in range(args.runs):
+                        dsn = fresh_database(admin)
+                        times.append(timed(["load", str(Path(tmp) / fmt), "--dsn", dsn])[0])
+                        drop_database(admin, dsn)
+                    s = statistics.median(times)
+                    print(
+                        f"{fmt:<8} load    {rows / s:12,.0f} rows/s  ({s:.1f} s, into PostgreSQL)"
+                    )
+            finally:
+                if server is not None:
+                    server.stop()
+        print("parquet size per table:")
+        for table, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
+            print(f"  {table:<24} {size / 1e6:10,.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
