@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
+from hijridate.ummalqura import GREGORIAN_RANGE
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from moeen_synth import paths
@@ -215,6 +216,16 @@ class Profile(_Strict):
         ):
             if count is not None and ratio is not None:
                 problems.append(f"{path}: give a count or a per-patient ratio, not both")
+        first, last = (dt.date(*d) for d in GREGORIAN_RANGE)
+        window = (
+            (self.as_of - dt.timedelta(days=self.history_days + 366)).date(),
+            (self.as_of + dt.timedelta(days=self.future_days + 366)).date(),
+        )
+        if window[0] < first or window[1] > last:
+            problems.append(
+                f"as_of: the dates around it must stay within {first}..{last}, the range of "
+                "the Umm al-Qura calendar that Arabic texts date by; choose an as_of inside it"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         n = self.counts

@@ -191,11 +191,12 @@ def script(ctx: Context) -> Script:
     return result
 
 
-PLACEHOLDERS = ("doctor_name", "date", "time", "clinic_name", "insurer")
+PLACEHOLDERS = ("doctor_name", "date", "time", "clinic_name", "insurer", "national_id", "mobile")
 
 
 def chatbot_messages(ctx: Context, start: int, stop: int) -> pl.DataFrame:
-    from moeen_synth.generators.messaging import date_texts, time_texts
+    from moeen_synth.generators.calendars import date_texts
+    from moeen_synth.generators.messaging import time_texts
 
     sc = script(ctx)
     rows = np.arange(start, stop, dtype=np.int64)
@@ -238,6 +239,9 @@ def chatbot_messages(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "insurer": pick_language(
                 arabic, sc.insurer["ar"].gather(insurer), sc.insurer["en"].gather(insurer)
             ),
+            # What the user types: their own id, their mobile in the local 05... form.
+            "national_id": people.national_id,
+            "mobile": "0" + people.phone.str.slice(4),
         }
     )
     text = pl.when("bot").then("bot_text").otherwise("user_text")

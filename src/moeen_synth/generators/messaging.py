@@ -25,6 +25,7 @@ from moeen_synth.generators.base import (
     ts,
 )
 from moeen_synth.generators.billing import ClaimTimes, claim_numbers
+from moeen_synth.generators.calendars import date_texts
 from moeen_synth.generators.people import People, layout
 from moeen_synth.generators.scheduling import AppointmentFacts, facts_for, ranks
 
@@ -139,12 +140,6 @@ def local_times(epoch: I64) -> pl.Series:
     return ts(epoch).dt.convert_time_zone("Asia/Riyadh")
 
 
-def date_texts(epoch: I64, arabic: npt.NDArray[np.bool_]) -> pl.Series:
-    """Dates as 2026/01/29 (Arabic) or 29 Jan 2026 (English), Riyadh time."""
-    t = local_times(epoch)
-    return pick_language(arabic, t.dt.strftime("%Y/%m/%d"), t.dt.strftime("%d %b %Y"))
-
-
 def time_texts(ctx: Context, epoch: I64, arabic: npt.NDArray[np.bool_]) -> pl.Series:
     """Times as 11:00 صباحاً / 11:00 AM, Riyadh time."""
     t = local_times(epoch)
@@ -190,7 +185,9 @@ def _part(ctx: Context, kind: str, rows: I64, parent: I64) -> pl.DataFrame:
         values = {
             "doctor_name": doctor_name,
             "appointment_date": date_texts(f.start, arabic)
-            + " "
+            + pl.Series(
+                np.where(arabic, v.text("at_time", "ar"), v.text("at_time", "en")), dtype=pl.String
+            )
             + time_texts(ctx, f.start, arabic),
         }
         scheduled = f.created + 2 * MINUTE

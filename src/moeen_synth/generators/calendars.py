@@ -1,0 +1,51 @@
+"""Dates as a Saudi clinic writes them: Arabic texts give the Gregorian date and the Hijri
+(Umm al-Qura) date beside it, converted by hijridate; English texts the Gregorian date.
+
+Texts are built once per distinct local day and gathered, so a block of a million rows costs
+a few hundred conversions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+from hijridate import Gregorian
+
+RIYADH_OFFSET = 3 * 3600  # Asia/Riyadh is UTC+3 all year (no daylight saving)
+EPOCH_DAY = dt.date(1970, 1, 1)
+
+
+@functools.lru_cache(maxsize=4096)
+def arabic_date(day: int) -> str:
+    """``29 يناير 2026م الموافق 10 شعبان 1447هـ`` for days since 1970-01-01."""
+    d = EPOCH_DAY + dt.timedelta(days=day)
+    g = Gregorian(d.year, d.month, d.day)
+    h = g.to_hijri()
+    return (
+        f"{d.day} {g.month_name('ar')} {d.year}{g.notation('ar')} الموافق "
+        f"{h.day} {h.month_name('ar')} {h.year}{h.notation('ar')}"
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def english_date(day: int) -> str:
+    """``29 Jan 2026``."""
+    return (EPOCH_DAY + dt.timedelta(days=day)).strftime("%d %b %Y")
+
+
+def local_days(epoch: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    return (np.asarray(epoch, dtype=np.int64) + RIYADH_OFFSET) // 86_400
+
+
+def date_texts(epoch: npt.ArrayLike, arabic: npt.NDArray[np.bool_]) -> pl.Series:
+    """Each instant's Riyadh date in the reader's language."""
+    days = local_days(epoch)
+    unique, inverse = np.unique(days, return_inverse=True)
+    ar = np.array([arabic_date(int(d)) for d in unique.tolist()], dtype=object)
+    en = np.array([english_date(int(d)) for d in unique.tolist()], dtype=object)
+    texts = np.where(np.asarray(arabic, dtype=bool), ar[inverse], en[inverse])
+    return pl.Series(texts.tolist(), dtype=pl.String)
