@@ -54,12 +54,42 @@ class Doctors(_Strict):
     available_share: Share = 0.9
 
 
+def age_band(label: str) -> tuple[int, int]:
+    """``"30-44"`` -> (30, 45): ages from 30 up to, not including, 45."""
+    lo, _, hi = label.partition("-")
+    if not (lo.isdigit() and hi.isdigit()) or not 18 <= int(lo) <= int(hi) <= 100:
+        raise ValueError(
+            f"age band {label!r}: write it as LOW-HIGH years, 18 <= LOW <= HIGH <= 100"
+        )
+    return int(lo), int(hi) + 1
+
+
 class Patients(_Strict):
     count: Annotated[int, Field(ge=1)] | None = None  # or the profile's ``scale``
     child_share: Share = 0.25
     insured_share: Share = 0.7
     activated_share: Share = 0.9
     female_share: Share = 0.5
+    # Adult patients by age band (weights). The default approximates the adult age structure
+    # of the Saudi 2022 census (GASTAT): a young, working-age population with few over 75.
+    adult_ages: Mix = Field(
+        default_factory=lambda: {
+            "18-29": 27.0,
+            "30-44": 36.0,
+            "45-59": 23.0,
+            "60-74": 11.0,
+            "75-90": 3.0,
+        }
+    )
+
+    @field_validator("adult_ages")
+    @classmethod
+    def _bands(cls, v: Mix) -> Mix:
+        for label in v:
+            age_band(label)
+        if not v or sum(v.values()) <= 0:
+            raise ValueError("give at least one age band with a positive weight")
+        return v
 
 
 class Appointments(_Strict):

@@ -42,6 +42,7 @@ BROKEN: list[tuple[str, dict[str, Any], str]] = [
     ("share above one", {"arabic_share": 1.5}, "arabic_share"),
     ("naive as_of", {"as_of": "2026-01-01T00:00:00"}, "as_of: needs a UTC offset"),
     ("as_of beyond the Hijri table", {"as_of": "2090-01-01T00:00:00+03:00"}, "Umm al-Qura"),
+    ("bad age band", {"tables": {"patients": {"adult_ages": {"10-20": 1}}}}, "age band"),
     ("real email domain", {"email_domains": ["gmail.com"]}, "email_domains"),
     (
         "unknown status",

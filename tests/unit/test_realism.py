@@ -303,3 +303,20 @@ def test_every_text_is_nfc(data: dict[str, pl.DataFrame]) -> None:
                 values = frame[name].drop_nulls().unique().to_list()
                 bad = [v for v in values if not unicodedata.is_normalized("NFC", v)]
                 assert not bad, (table, name, bad[:2])
+
+
+def test_age_and_sex_follow_the_profile(data: dict[str, pl.DataFrame]) -> None:
+    prof = profiles.load("clinic").tables.patients
+    as_of = profiles.load("clinic").as_of.date()
+    ages = data["patients"].select(
+        age=(pl.lit(as_of) - pl.col("date_of_birth")).dt.total_days() / 365.25,
+        female=pl.col("gender") == "female",
+    )
+    assert abs(ages["female"].mean() - prof.female_share) < 0.02  # type: ignore[operator]
+    assert abs((ages["age"] < 18).mean() - prof.child_share) < 0.02  # type: ignore[operator]
+    adults = ages.filter(pl.col("age") >= 18)["age"]
+    weights = sum(prof.adult_ages.values())
+    for label, weight in prof.adult_ages.items():
+        lo, hi = profiles.age_band(label)
+        share = ((adults >= lo) & (adults < hi)).mean()
+        assert abs(share - weight / weights) < 0.03, (label, share)  # type: ignore[operator]

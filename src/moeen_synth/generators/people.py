@@ -31,6 +31,7 @@ from moeen_synth.generators.base import (
     ts,
 )
 from moeen_synth.keys import F64
+from moeen_synth.profile import age_band
 from moeen_synth.vocab import split_list
 
 ROLES = ("admin", "supervisor", "staff", "doctor", "patient")
@@ -217,10 +218,13 @@ class People:
         lo[self.role == ROLES.index("doctor")] = 30.0
         hi[self.role == ROLES.index("doctor")] = 66.0
         child = self.is_child()
-        lo[is_patient & ~child], hi[is_patient & ~child] = 18.0, 85.0
+        adult = is_patient & ~child
+        bands = t.patients.adult_ages
+        edges = np.array([age_band(label) for label in bands], dtype=np.float64)
+        band = ctx.mix("users", "adult_age", self.u, n_users, list(bands.values()))
+        lo[adult], hi[adult] = edges[band[adult], 0], edges[band[adult], 1] - 0.01
         lo[child], hi[child] = 0.1, 17.9
-        skew = np.where(is_patient & ~child, age_u**1.6, age_u)  # more young adults
-        self.age_years = lo + (hi - lo) * skew
+        self.age_years = lo + (hi - lo) * age_u
         self.birth_day = as_of_day - (self.age_years * 365.25).astype(np.int64)
 
         # Accounts exist before the history window opens, so every event follows them.
