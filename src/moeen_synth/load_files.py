@@ -56,7 +56,7 @@ class ExportedFiles:
                 )
         first = sets[0]
         for s in sets[1:]:
-            if s.profile.sha256 != first.profile.sha256:
+            if s.profile_sha256 != first.profile_sha256:
                 raise UsageError(
                     f"{s.directory} and {first.directory} come from different profiles or "
                     "seeds; load the shards of one export together"

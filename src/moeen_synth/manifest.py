@@ -12,7 +12,7 @@ from typing import Any
 
 from moeen_synth import __version__
 from moeen_synth.errors import UsageError
-from moeen_synth.profile import Profile, parse
+from moeen_synth.profile import Profile, parse, settings_sha256
 from moeen_synth.shard import Shard
 from moeen_synth.sinks.files import FileRecord, sha256_of
 
@@ -70,6 +70,7 @@ class FileSet:
     directory: Path
     format: str
     profile: Profile
+    profile_sha256: str  # as recorded at export
     shard: Shard
     tables: dict[str, TableEntry]
 
@@ -96,8 +97,10 @@ def read(directory: Path) -> FileSet:
         files = dict(data["files"])
     except (ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{path} is not a valid manifest ({exc}); export again") from None
-    if profile.sha256 != data["profile"]["sha256"]:
-        raise UsageError(f"{path}: the profile does not match its recorded sha256")
+    # The recorded settings, not the profile re-read from them: a later version of the tool
+    # may add settings with defaults, which changes Profile.sha256 but not the files.
+    if settings_sha256(data["profile"]["resolved"]) != data["profile"]["sha256"]:
+        raise UsageError(f"{path}: the profile settings do not match their recorded sha256")
     problems = []
     for name, meta in files.items():
         file = directory / name
@@ -111,4 +114,4 @@ def read(directory: Path) -> FileSet:
             + "\n  ".join(problems)
             + "\nexport the files again rather than editing them"
         )
-    return FileSet(directory, fmt, profile, shard, tables)
+    return FileSet(directory, fmt, profile, data["profile"]["sha256"], shard, tables)

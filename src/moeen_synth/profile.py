@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,11 +48,54 @@ class Users(_Strict):
     staff_per_1000_patients: Annotated[float, Field(ge=0)] = 0.0  # added to ``staff``
 
 
+def clock_minutes(text: str) -> int:
+    """``"16:30"`` -> 990; only whole and half hours, as appointments last 30 minutes."""
+    hours, _, minutes = text.partition(":")
+    if not (hours.isdigit() and minutes in ("00", "30")) or not 0 <= int(hours) <= 23:
+        raise ValueError(f"{text!r}: write a time as HH:MM on the hour or half hour")
+    return int(hours) * 60 + int(minutes)
+
+
+class Shift(_Strict):
+    """A doctor's working hours on each clinic day (Sunday to Thursday), Riyadh time."""
+
+    start: str
+    end: str
+    weight: Annotated[float, Field(ge=0.0)] = 1.0
+
+    @model_validator(mode="after")
+    def _hours(self) -> Shift:
+        if clock_minutes(self.start) >= clock_minutes(self.end):
+            raise ValueError(f"start {self.start} must come before end {self.end}")
+        return self
+
+
+def _default_shifts() -> dict[str, Shift]:
+    return {
+        "morning": Shift(start="08:00", end="16:00", weight=0.6),
+        "evening": Shift(start="16:00", end="22:00", weight=0.4),
+    }
+
+
 class Doctors(_Strict):
     count: Annotated[int, Field(ge=1)] | None = None
     per_1000_patients: Annotated[float, Field(gt=0)] | None = None
     specialities: list[str] = Field(default_factory=list)
     available_share: Share = 0.9
+    # Weekly schedules: each doctor works one shift, chosen by weight. Shifts must not
+    # overlap, so that a patient seen in two shifts is never booked twice at once.
+    shifts: dict[str, Shift] = Field(default_factory=_default_shifts)
+
+    @field_validator("shifts")
+    @classmethod
+    def _disjoint(cls, v: dict[str, Shift]) -> dict[str, Shift]:
+        if not v or sum(s.weight for s in v.values()) <= 0:
+            raise ValueError("give at least one shift with a positive weight")
+        spans = sorted((clock_minutes(s.start), clock_minutes(s.end), n) for n, s in v.items())
+        for (_, end, a), (start, _, b) in itertools.pairwise(spans):
+            if start < end:
+                raise ValueError(f"shifts {a} and {b} overlap; shifts must not share hours")
+        return v
 
 
 def age_band(label: str) -> tuple[int, int]:
@@ -109,6 +153,10 @@ class Appointments(_Strict):
     )
     prepaid_share: Share = 0.3
     follow_up_share: Share = 0.3
+    # Visits per patient are skewed: this share of patients (the chronically ill, the
+    # regulars) takes ``frequent_visits_share`` of the visits; the rest share the others.
+    frequent_patients_share: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2
+    frequent_visits_share: Share = 0.45
 
     @field_validator("past_status")
     @classmethod
@@ -288,8 +336,7 @@ class Profile(_Strict):
     @property
     def sha256(self) -> str:
         """Hash of the resolved profile: the same settings give the same hash."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return settings_sha256(self.model_dump(mode="json"))
 
     def with_overrides(self, *, seed: int | None = None, scale: int | None = None) -> Profile:
         """The profile with ``--seed`` and ``--scale`` applied (scale replaces a patient count,
@@ -301,6 +348,12 @@ class Profile(_Strict):
             data["scale"] = scale
             data["tables"]["patients"]["count"] = None
         return parse(data, f"{self.name} (with overrides)")
+
+
+def settings_sha256(settings: dict[str, Any]) -> str:
+    """Hash of a resolved profile's settings as JSON data (``Profile.model_dump``)."""
+    text = json.dumps(settings, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _format_error(err: dict[str, Any]) -> str:

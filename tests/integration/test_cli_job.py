@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import psycopg
@@ -45,6 +46,16 @@ def test_validate_fails_on_broken_data(fresh_dsn: str) -> None:
     assert result.exit_code == 1
     assert "idx_users_email" in result.output
     assert "approved amount not above the claimed one" in result.output
+    schedule = re.compile(r"inside the doctor's weekly schedule\s*│\s*(ok|\d+ bad)")
+    assert schedule.search(result.output)[1] == "ok"  # type: ignore[index]
+
+    with psycopg.connect(fresh_dsn, autocommit=True) as conn:  # 03:00 in Riyadh: closed
+        conn.execute(
+            "UPDATE appointments SET scheduled_at = date_trunc('day', scheduled_at) "
+            "WHERE id = (SELECT min(id::text)::uuid FROM appointments)"
+        )
+    moved = runner.invoke(main, ["validate", "--dsn", fresh_dsn])
+    assert schedule.search(moved.output)[1] == "1 bad"  # type: ignore[index]
 
 
 def test_password_is_never_printed(fresh_dsn: str) -> None:

@@ -234,3 +234,23 @@ def test_sql_files_are_refused_by_load_with_the_psql_command(tmp_path: Path) -> 
     out = export.export(profiles.load("demo"), tmp_path / "sql", ["sql"]).out
     with pytest.raises(UsageError, match="psql -v ON_ERROR_STOP=1 -f"):
         ExportedFiles.open([out])
+
+
+def test_manifest_from_an_older_version_loads_and_edited_settings_are_refused(
+    tmp_path: Path, fresh_dsn: str
+) -> None:
+    from moeen_synth.profile import settings_sha256
+
+    out = export.export(profiles.load("demo"), tmp_path / "csv", ["csv"]).out
+    path = out / "manifest.json"
+    data = json.loads(path.read_text("utf-8"))
+    # An export made before a setting existed: the defaults fill it in on reading.
+    del data["profile"]["resolved"]["tables"]["patients"]["adult_ages"]
+    data["profile"]["sha256"] = settings_sha256(data["profile"]["resolved"])
+    path.write_text(json.dumps(data), "utf-8")
+    assert ExportedFiles.open([out]).profile.tables.patients.adult_ages
+
+    data["profile"]["resolved"]["seed"] = 5
+    path.write_text(json.dumps(data), "utf-8")
+    with pytest.raises(UsageError, match="do not match their recorded sha256"):
+        load_dirs(fresh_dsn, out)

@@ -43,6 +43,25 @@ BROKEN: list[tuple[str, dict[str, Any], str]] = [
     ("naive as_of", {"as_of": "2026-01-01T00:00:00"}, "as_of: needs a UTC offset"),
     ("as_of beyond the Hijri table", {"as_of": "2090-01-01T00:00:00+03:00"}, "Umm al-Qura"),
     ("bad age band", {"tables": {"patients": {"adult_ages": {"10-20": 1}}}}, "age band"),
+    (
+        "overlapping shifts",
+        {
+            "tables": {
+                "doctors": {
+                    "shifts": {
+                        "a": {"start": "08:00", "end": "12:00"},
+                        "b": {"start": "11:00", "end": "15:00"},
+                    }
+                }
+            }
+        },
+        "overlap",
+    ),
+    (
+        "bad shift time",
+        {"tables": {"doctors": {"shifts": {"a": {"start": "8am", "end": "12:00"}}}}},
+        "HH:MM",
+    ),
     ("real email domain", {"email_domains": ["gmail.com"]}, "email_domains"),
     (
         "unknown status",

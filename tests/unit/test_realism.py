@@ -320,3 +320,31 @@ def test_age_and_sex_follow_the_profile(data: dict[str, pl.DataFrame]) -> None:
         lo, hi = profiles.age_band(label)
         share = ((adults >= lo) & (adults < hi)).mean()
         assert abs(share - weight / weights) < 0.03, (label, share)  # type: ignore[operator]
+
+
+def test_visits_per_patient_are_skewed_and_inside_each_doctors_shift(
+    data: dict[str, pl.DataFrame],
+) -> None:
+    appointments = profiles.load("clinic").tables.appointments
+    visits = data["appointments"].group_by("patient_id").len()["len"].sort(descending=True)
+    top = visits.head(int(data["patients"].height * appointments.frequent_patients_share))
+    share = top.sum() / visits.sum()
+    assert share >= appointments.frequent_visits_share - 0.02, share
+    assert visits.max() <= 40  # type: ignore[operator]
+    schedules = data["doctors"].select(
+        pl.col("id").alias("doctor_id"),
+        hours=pl.col("schedule").str.json_path_match("$.days.sunday.start")
+        + "-"
+        + pl.col("schedule").str.json_path_match("$.days.sunday.end"),
+    )
+    local = (
+        data["appointments"]
+        .join(schedules, on="doctor_id")
+        .with_columns(t=pl.col("scheduled_at").dt.convert_time_zone("Asia/Riyadh"))
+    )
+    assert local["hours"].n_unique() == 2  # morning and evening shifts
+    assert (local["t"].dt.weekday().is_in([7, 1, 2, 3, 4])).all()  # Sunday to Thursday
+    start = local["hours"].str.slice(0, 5).str.to_time("%H:%M")
+    end = local["hours"].str.slice(6, 5).str.to_time("%H:%M")
+    clock = local["t"].dt.time()
+    assert ((clock >= start) & (clock < end)).all()

@@ -212,6 +212,20 @@ CHECKS: tuple[Check, ...] = (
               OR (l.entity_type = 'payment' AND p.id IS NULL)""",
     ),
     Check(
+        # A doctor whose schedule lists weekdays with hours sees patients only then.
+        "appointments: inside the doctor's weekly schedule",
+        """SELECT count(*) FROM appointments a JOIN doctors d ON d.id = a.doctor_id
+           CROSS JOIN LATERAL (SELECT a.scheduled_at AT TIME ZONE
+               coalesce(d.schedule->>'timezone', 'Asia/Riyadh') AS t) l
+           CROSS JOIN LATERAL (SELECT d.schedule->'days'->lower(to_char(l.t, 'FMDay')) AS day) w
+           WHERE jsonb_typeof(d.schedule->'days') = 'object'
+             AND (w.day IS NULL
+                  OR l.t::time < (w.day->>'start')::time
+                  OR l.t::date <> (l.t + make_interval(mins => a.duration_minutes))::date
+                  OR (l.t + make_interval(mins => a.duration_minutes))::time
+                     > (w.day->>'end')::time)""",
+    ),
+    Check(
         "appointments: Pediatrics sees patients under 18",
         "SELECT count(*) FROM appointments a JOIN doctors d ON d.id = a.doctor_id "
         "JOIN patients p ON p.id = a.patient_id WHERE d.speciality = 'Pediatrics' "

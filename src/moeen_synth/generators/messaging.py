@@ -3,6 +3,7 @@ translation and setting rows moeen-synth adds to the platform's defaults."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import numpy as np
@@ -28,6 +29,7 @@ from moeen_synth.generators.billing import ClaimTimes, claim_numbers
 from moeen_synth.generators.calendars import date_texts
 from moeen_synth.generators.people import People, layout
 from moeen_synth.generators.scheduling import AppointmentFacts, facts_for, ranks
+from moeen_synth.profile import clock_minutes
 
 CHANNELS = ("in_app", "email", "sms", "push")
 DELIVERY = ("sent", "delivered", "read", "failed")
@@ -355,6 +357,16 @@ def translations(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     )
 
 
+def _setting_value(ctx: Context, row: dict[str, str]) -> str:
+    """The setting's value; opening hours follow the profile's doctor shifts."""
+    if row["key"] != "working_hours":
+        return row["value"]
+    shifts = ctx.profile.tables.doctors.shifts.values()
+    opens = min((s.start for s in shifts), key=clock_minutes)
+    closes = max((s.end for s in shifts), key=clock_minutes)
+    return json.dumps({"start": opens, "end": closes})
+
+
 def system_settings(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     rows = ctx.vocab.settings[start:stop]
     idx = np.arange(start, stop, dtype=np.int64)
@@ -364,7 +376,7 @@ def system_settings(ctx: Context, start: int, stop: int) -> pl.DataFrame:
         {
             "id": ctx.ids("system_settings", idx),
             "key": [r["key"] for r in rows],
-            "value": [r["value"] for r in rows],
+            "value": [_setting_value(ctx, r) for r in rows],
             "type": [r["type"] for r in rows],
             "description": [r["description"] for r in rows],
             "is_public": [r["is_public"] == "true" for r in rows],

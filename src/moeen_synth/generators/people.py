@@ -467,6 +467,9 @@ class DoctorFacts:
         self.pediatric = np.array(
             [int(v.specialities[i]["max_patient_age"]) < 18 for i in self.spec.tolist()], dtype=bool
         )
+        shifts = t.shifts
+        self.shift = ctx.mix("doctors", "shift", d, len(d), [s.weight for s in shifts.values()])
+        self.shift_names = list(shifts)
         self.group = self.pediatric.astype(np.int64)  # 1: children, 0: adults
         self.rank = np.zeros(ctx.counts.doctors, dtype=np.int64)
         self.group_size = np.zeros(2, dtype=np.int64)
@@ -525,7 +528,8 @@ def doctors(ctx: Context, start: int, stop: int) -> pl.DataFrame:
         [{"name": boards[k][lk], "year": int(y) + 5}]
         for k, lk, y in zip(board, lang_key, grad.tolist(), strict=True)
     ]
-    schedule = {day: {"start": "09:00", "end": "17:00"} for day in DAYS}
+    shifts = list(ctx.profile.tables.doctors.shifts.values())
+    hours = [shifts[i] for i in f.shift[d].tolist()]
     rating = 350 + s("doctors", "rating").integers(d, 0, 151)
     reviews = s("doctors", "reviews").integers(d, 0, 400)
     updated = p.created + s("doctors", "updated").integers(d, 0, 30 * DAY)
@@ -547,7 +551,14 @@ def doctors(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "education": js(education),
             "certifications": js(certs),
             "schedule": js(
-                [{"days": schedule, "slot_minutes": 30, "timezone": "Asia/Riyadh"}] * len(d)
+                [
+                    {
+                        "days": {day: {"start": h.start, "end": h.end} for day in DAYS},
+                        "slot_minutes": 30,
+                        "timezone": "Asia/Riyadh",
+                    }
+                    for h in hours
+                ]
             ),
             "consultation_fee": _money_list(f.fee_halalas[d]),
             "is_available": s("doctors", "available").uniform(d)

@@ -1,11 +1,11 @@
 """Appointments: each doctor's calendar, the patient in each slot, and what became of it.
 
 Appointment ``a`` is doctor ``a % D``'s ``k = a // D``-th slot. Slot ``k`` maps to one start
-time for every doctor (a keyed permutation of the clinic's working slots, in the past or the
-future of ``as_of``), so a doctor never has two appointments at once. The patients of the
-``D`` appointments at slot ``k`` are distinct positions in their age group's pool, so a
-patient never has two at once either. Everything else (status, payment, claim, records)
-follows from the appointment's index, time and people.
+time for every doctor of a shift (a keyed permutation of that shift's working slots, in the
+past or the future of ``as_of``), so a doctor never has two appointments at once. The patients
+of the ``D`` appointments at slot ``k`` are distinct positions in their age group's pool, and
+shifts never share hours, so a patient never has two at once either. Everything else
+(status, payment, claim, records) follows from the appointment's index, time and people.
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ from moeen_synth.generators.people import (
     insurer_of,
     patient_groups,
 )
+from moeen_synth.profile import clock_minutes
 
 SLOT = 30 * MINUTE
-OPEN_HOUR, CLOSE_HOUR = 9, 17  # local time, Asia/Riyadh (UTC+3, no daylight saving)
-UTC_OFFSET = 3 * HOUR
+UTC_OFFSET = 3 * HOUR  # Asia/Riyadh: UTC+3, no daylight saving
 WORK_WEEKDAYS = (6, 0, 1, 2, 3)  # Python weekday(): Sunday..Thursday
 
 
@@ -60,26 +60,27 @@ def _coprime_step(n: int) -> int:
     return step
 
 
-def calendar(ctx: Context) -> Calendar:
-    def build() -> Calendar:
+def calendars(ctx: Context) -> list[Calendar]:
+    """One calendar per shift of the profile, in its order."""
+
+    def build() -> list[Calendar]:
         pr = ctx.profile
         first_day = (ctx.as_of + UTC_OFFSET) // DAY - pr.history_days
         last_day = (ctx.as_of + UTC_OFFSET) // DAY + pr.future_days
         days = np.arange(first_day, last_day + 1, dtype=np.int64)
         weekday = (days + 3) % 7  # 1970-01-01 was a Thursday (weekday 3)
         days = days[np.isin(weekday, WORK_WEEKDAYS)]
-        per_day = (CLOSE_HOUR - OPEN_HOUR) * HOUR // SLOT
-        starts = (
-            days[:, None] * DAY
-            - UTC_OFFSET
-            + OPEN_HOUR * HOUR
-            + np.arange(per_day, dtype=np.int64)[None, :] * SLOT
-        ).ravel()
-        past = starts[starts + SLOT <= ctx.as_of]
-        future = starts[starts >= ctx.as_of + HOUR]
-        return Calendar(past, future)
+        out = []
+        for shift in pr.tables.doctors.shifts.values():
+            opens, closes = clock_minutes(shift.start) * MINUTE, clock_minutes(shift.end) * MINUTE
+            offsets = np.arange(opens, closes, SLOT, dtype=np.int64)
+            starts = (days[:, None] * DAY - UTC_OFFSET + offsets[None, :]).ravel()
+            out.append(
+                Calendar(starts[starts + SLOT <= ctx.as_of], starts[starts >= ctx.as_of + HOUR])
+            )
+        return out
 
-    result: Calendar = ctx.cached("calendar", build)
+    result: list[Calendar] = ctx.cached("calendars", build)
     return result
 
 
@@ -92,20 +93,24 @@ CLAIM_DONE = ("submitted", "under_review", "approved", "rejected", "paid")
 
 def check_capacity(ctx: Context) -> None:
     t = ctx.profile.tables
-    cal = calendar(ctx)
     n = ctx.counts
     slots_needed = -(-n.appointments // n.doctors)
-    for label, have, share in (
-        ("past", len(cal.past), 1 - t.appointments.future_share),
-        ("future", len(cal.future), t.appointments.future_share),
-    ):
-        need = int(slots_needed * share * 1.05) + 2
-        if share > 0 and need > have:
-            raise UsageError(
-                f"tables.appointments: {n.appointments} appointments for "
-                f"{n.doctors} doctors need about {need} {label} slots per doctor, but "
-                f"the window has {have}; raise history_days/future_days or tables.doctors.count"
-            )
+    used = set(doctor_facts(ctx).shift.tolist())
+    for i, (name, cal) in enumerate(zip(t.doctors.shifts, calendars(ctx), strict=True)):
+        if i not in used:
+            continue
+        for label, have, share in (
+            ("past", len(cal.past), 1 - t.appointments.future_share),
+            ("future", len(cal.future), t.appointments.future_share),
+        ):
+            need = int(slots_needed * share * 1.05) + 2
+            if share > 0 and need > have:
+                raise UsageError(
+                    f"tables.appointments: {n.appointments} appointments for "
+                    f"{n.doctors} doctors need about {need} {label} slots per doctor, but "
+                    f"the {name} shift has {have} in the window; raise history_days/"
+                    "future_days, tables.doctors.count or the shift's hours"
+                )
 
 
 def _weights(mix: dict[str, float], names: tuple[str, ...]) -> list[float]:
@@ -123,16 +128,21 @@ class AppointmentCore:
         n = ctx.counts.appointments
         D = ctx.counts.doctors
         df = doctor_facts(ctx)
-        cal = calendar(ctx)
         self.doctor = a % D
         k = a // D
         n_slots = -(-n // D)
         self.future = ctx.share("appointments", "future", k, n_slots, ta.future_share)
-        past_pos = (k * _coprime_step(max(1, len(cal.past))) + 7) % max(1, len(cal.past))
-        fut_pos = (k * _coprime_step(max(1, len(cal.future))) + 3) % max(1, len(cal.future))
-        past_t = cal.past[past_pos] if len(cal.past) else np.zeros_like(a)
-        fut_t = cal.future[fut_pos] if len(cal.future) else np.zeros_like(a)
-        self.start = np.where(self.future, fut_t, past_t)
+        shift = df.shift[self.doctor]
+        self.start = np.zeros_like(a)
+        for i, cal in enumerate(calendars(ctx)):
+            sel = shift == i
+            if not sel.any():
+                continue
+            ks = k[sel]
+            n_past, n_fut = max(1, len(cal.past)), max(1, len(cal.future))
+            past_t = cal.past[(ks * _coprime_step(n_past) + 7) % n_past] if len(cal.past) else 0
+            fut_t = cal.future[(ks * _coprime_step(n_fut) + 3) % n_fut] if len(cal.future) else 0
+            self.start[sel] = np.where(self.future[sel], fut_t, past_t)
         self.end = self.start + SLOT
 
         # Patient: a distinct pool position for each doctor of the group at slot k.
@@ -140,8 +150,18 @@ class AppointmentCore:
         g = df.group[self.doctor]
         size = np.where(g == 1, n_child, n_adult)
         base = np.where(g == 1, 0, n_child)
-        shift = ctx.stream("appointments", "patient_shift").integers(k, 0, 1 << 30)
-        self.patient = base + (k * df.group_size[g] + df.rank[self.doctor] + shift) % size
+        # The G appointments at slot k (one per doctor of the group, all at the same time)
+        # take G consecutive pool positions from an offset, so their patients differ. The
+        # offset falls among the first ``frequent_patients_share`` of the pool for
+        # ``frequent_visits_share`` of the slots: those patients visit more often. A fixed
+        # permutation of the pool spreads the frequent ones over the patient indices.
+        s = ctx.stream
+        frequent = s("appointments", "frequent").uniform(k) < ta.frequent_visits_share
+        span = np.where(frequent, np.maximum(1, (size * ta.frequent_patients_share)), size)
+        offset = (s("appointments", "patient_offset").uniform(k) * span).astype(np.int64)
+        position = (offset + df.rank[self.doctor]) % size
+        step = np.where(g == 1, _coprime_step(max(1, n_child)), _coprime_step(max(1, n_adult)))
+        self.patient = base + (position * step + 1) % size
 
         past_s = ctx.mix("appointments", "past_status", a, n, _weights(ta.past_status, STATUS_PAST))
         fut_s = ctx.mix(
