@@ -17,9 +17,9 @@ from moeen_synth.errors import UsageError
 from moeen_synth.generators import TABLES, TableSpec
 from moeen_synth.profile import Profile
 from moeen_synth.shard import Shard
-from moeen_synth.sinks import outdir
+from moeen_synth.sinks import Sink, outdir
 from moeen_synth.sinks.csv import CsvSink
-from moeen_synth.sinks.files import FileRecord, FileSink
+from moeen_synth.sinks.files import FileRecord
 from moeen_synth.sinks.parquet import ParquetSink
 from moeen_synth.sinks.sql import SqlSink, Style, seed_order
 
@@ -65,7 +65,7 @@ def default_out(profile: Profile, shard: Shard) -> Path:
     return paths.outputs_dir() / "files" / f"{profile.name}-seed{profile.seed}{part}"
 
 
-def _sink(fmt: Format, root: Path, sql_style: Style) -> FileSink:
+def _sink(fmt: Format, root: Path, sql_style: Style) -> Sink:
     root.mkdir(parents=True, exist_ok=True)
     if fmt == "parquet":
         return ParquetSink(root)

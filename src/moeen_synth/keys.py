@@ -92,23 +92,36 @@ def apportion(n: int, weights: npt.ArrayLike) -> I64:
 
 
 def quota(seed: int, *names: object, idx: npt.ArrayLike, n: int, weights: npt.ArrayLike) -> I64:
+    """Categories for members ``idx`` of a population of ``n``, in exact shares (see
+    ``quota_ranked``)."""
+    return quota_ranked(seed, *names, idx=idx, n=n, weights=weights)[0]
+
+
+def quota_ranked(
+    seed: int, *names: object, idx: npt.ArrayLike, n: int, weights: npt.ArrayLike
+) -> tuple[I64, I64]:
     """Categories for members ``idx`` of a population of ``n``, in exact shares.
 
     The population's positions are permuted by a keyed affine map (a bijection of 0..n-1) and
     cut into runs whose lengths are the weights apportioned to ``n``. So six appointments get
     exactly the mix a profile asks for, where independent draws would not, and the answer
     for a member never depends on which other members are generated alongside it.
+
+    Returns each member's category and its rank within the category (0 .. count - 1): a
+    bijection onto each category's members, for placing them without collisions.
     """
     i = np.asarray(idx, dtype=np.int64)
     if n <= 0:
-        return np.zeros(i.shape, dtype=np.int64)
+        return np.zeros(i.shape, dtype=np.int64), np.zeros(i.shape, dtype=np.int64)
     key = int(stream_key(seed, *names))
     mult = max(1, int(n * 0.6180339887498949)) + key % max(1, n)
     while np.gcd(mult, n) != 1:
         mult += 1
     pos = (i % n * (mult % n) + (key >> 20) % n) % n
     bounds = np.cumsum(apportion(n, weights))
-    return np.searchsorted(bounds, pos, side="right").astype(np.int64)
+    category = np.searchsorted(bounds, pos, side="right").astype(np.int64)
+    starts = np.concatenate([[0], bounds]).astype(np.int64)
+    return category, pos - starts[category]
 
 
 def _permute32(key: np.uint64, x: U64) -> U64:

@@ -18,12 +18,11 @@ from moeen_synth import __version__, vocab
 from moeen_synth.db import bulk as bulk_load
 from moeen_synth.db import migrate as migrations
 from moeen_synth.db.validate import Report, validate
-from moeen_synth.encode import csv_bytes
 from moeen_synth.errors import LoadError, SchemaError, TargetNotEmptyError, UsageError
 from moeen_synth.generators import TABLES, TableSpec
 from moeen_synth.generators.base import Context
 from moeen_synth.profile import Profile
-from moeen_synth.sinks.postgres import Block, CsvStream, PostgresSink
+from moeen_synth.sinks.postgres import Block, PostgresSink, encode_block
 
 BLOCK_ROWS = 50_000  # default rows per generated block (--chunk-size); rows never depend on it
 REFERENCE_TABLES = (
@@ -162,11 +161,6 @@ class Source(Protocol):
     ) -> Iterator[tuple[TableSpec, Block]]: ...
 
 
-def _encoded(spec: TableSpec, frame: pl.DataFrame) -> CsvStream:
-    """A generated block in COPY's CSV form, encoded on the generating thread."""
-    return CsvStream(frame.columns, [csv_bytes(frame)], frame.height, header=False)
-
-
 @dataclass
 class Generated:
     """The default source: the profile's rows, generated ahead on threads."""
@@ -182,7 +176,11 @@ class Generated:
     ) -> Iterator[tuple[TableSpec, Block]]:
         slices = [(spec, range(total)) for spec, total in work]
         for spec, _, block in generate_ahead(
-            ctx, slices, _encoded, block_rows=self.block_rows, workers=self.workers
+            ctx,
+            slices,
+            lambda _, frame: encode_block(frame),  # on the generating threads
+            block_rows=self.block_rows,
+            workers=self.workers,
         ):
             yield spec, block
 
@@ -358,7 +356,7 @@ def _copy_all(
     for spec, block in stream:
         close_tables_before(order.index(spec))
         try:
-            sink.write(spec.name, block)
+            sink.copy(spec.name, block)
         except psycopg.Error as exc:
             raise LoadError(
                 f"loading {spec.name} failed: {str(exc).strip().splitlines()[0]}"

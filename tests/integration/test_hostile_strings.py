@@ -126,7 +126,7 @@ def test_hostile_strings_come_back_unchanged_through_every_path(
         sink = PostgresSink(conn, {})
 
         def direct(table: str, frame: pl.DataFrame) -> None:
-            sink.write(table, frame)
+            sink.copy(table, frame)
 
         through(conn, direct)
         results["copy"] = stored(conn)
@@ -137,7 +137,7 @@ def test_hostile_strings_come_back_unchanged_through_every_path(
             files.begin(table, frame.columns, frame.height)
             files.write(table, files.prepare(table, frame), frame.height)
             path = work / "csv" / files.end(table)[0].path
-            sink.write(table, CsvStream(frame.columns, [path.read_bytes()], frame.height))
+            sink.copy(table, CsvStream(frame.columns, [path.read_bytes()], frame.height))
 
         through(conn, via_csv)
         results["csv"] = stored(conn)
@@ -148,7 +148,7 @@ def test_hostile_strings_come_back_unchanged_through_every_path(
             files.write(table, files.prepare(table, frame), frame.height)
             for record in files.end(table):
                 for block in read_batches(work / "parquet" / record.path):
-                    sink.write(table, block)
+                    sink.copy(table, block)
 
         through(conn, via_parquet)
         results["parquet"] = stored(conn)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from moeen_synth import paths, run
 from moeen_synth import profile as profiles
 from moeen_synth.errors import UsageError
+from moeen_synth.generators import scheduling
 from moeen_synth.profile import Profile
 from tests.demo_counts import DEMO_COUNTS
 
@@ -117,3 +118,23 @@ def test_nothing_is_dated_after_as_of_even_for_visits_just_before_it() -> None:
         ("medical_records", "created_at"),
     ):
         assert tables[table].filter(pl.col(column) > as_of).height == 0, (table, column)
+
+
+def test_no_doctor_is_booked_twice_when_slots_outnumber_a_calendar() -> None:
+    # A short history and a long future: a doctor's slot indexes run past the number of
+    # past slots, though the past ones still fit. Placing by the slot index itself would
+    # put two past visits in one slot (load-1m's validate caught that once).
+    data: dict[str, Any] = yaml.safe_load((paths.profiles_dir() / "clinic.yaml").read_text())
+    data.update(scale=300, history_days=14, future_days=60)
+    data["tables"]["doctors"] = {"count": 2, "specialities": ["Internal Medicine"]}
+    data["tables"]["appointments"].update(per_patient=2.4, future_share=0.7)
+    data["tables"]["patients"]["child_share"] = 0.0
+    ctx = run.context(profiles.parse(data, "long future"))
+    cal = scheduling.calendars(ctx)
+    slots = -(-ctx.counts.appointments // ctx.counts.doctors)
+    assert slots > min(len(c.past) for c in cal), "precondition: indexes outrun the past"
+
+    visits = frames(ctx.profile, 10_000)["appointments"]
+
+    assert visits.select("doctor_id", "scheduled_at").is_duplicated().sum() == 0
+    assert visits.select("patient_id", "scheduled_at").is_duplicated().sum() == 0

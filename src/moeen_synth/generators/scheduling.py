@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from moeen_synth import keys
 from moeen_synth.errors import UsageError
 from moeen_synth.generators.base import (
     DAY,
@@ -95,16 +96,18 @@ def check_capacity(ctx: Context) -> None:
     t = ctx.profile.tables
     n = ctx.counts
     slots_needed = -(-n.appointments // n.doctors)
+    share = t.appointments.future_share
+    # The same exact split as AppointmentCore makes.
+    need_past, need_future = (int(x) for x in keys.apportion(slots_needed, (1.0 - share, share)))
     used = set(doctor_facts(ctx).shift.tolist())
     for i, (name, cal) in enumerate(zip(t.doctors.shifts, calendars(ctx), strict=True)):
         if i not in used:
             continue
-        for label, have, share in (
-            ("past", len(cal.past), 1 - t.appointments.future_share),
-            ("future", len(cal.future), t.appointments.future_share),
+        for label, have, need in (
+            ("past", len(cal.past), need_past),
+            ("future", len(cal.future), need_future),
         ):
-            need = int(slots_needed * share * 1.05) + 2
-            if share > 0 and need > have:
+            if need > have:
                 raise UsageError(
                     f"tables.appointments: {n.appointments} appointments for "
                     f"{n.doctors} doctors need about {need} {label} slots per doctor, but "
@@ -131,14 +134,26 @@ class AppointmentCore:
         self.doctor = a % D
         k = a // D
         n_slots = -(-n // D)
-        self.future = ctx.share("appointments", "future", k, n_slots, ta.future_share)
+        # Each doctor's slots k split into past and future in exact shares; a slot's rank
+        # among its kind is a bijection onto 0..count-1, so the slots of one kind take
+        # distinct places in the shift's calendar (check_capacity makes sure they fit).
+        kind, rank = keys.quota_ranked(
+            ctx.seed,
+            ctx.namespace,
+            "appointments",
+            "future",
+            idx=k,
+            n=n_slots,
+            weights=(1.0 - ta.future_share, ta.future_share),
+        )
+        self.future = kind == 1
         shift = df.shift[self.doctor]
         self.start = np.zeros_like(a)
         for i, cal in enumerate(calendars(ctx)):
             sel = shift == i
             if not sel.any():
                 continue
-            ks = k[sel]
+            ks = rank[sel]
             n_past, n_fut = max(1, len(cal.past)), max(1, len(cal.future))
             past_t = cal.past[(ks * _coprime_step(n_past) + 7) % n_past] if len(cal.past) else 0
             fut_t = cal.future[(ks * _coprime_step(n_fut) + 3) % n_fut] if len(cal.future) else 0

@@ -1,9 +1,4 @@
-"""What every file sink shares: files written under a temporary name, hashed, then renamed.
-
-A file sink gets each table's blocks in order between ``begin`` and ``end``; ``end`` returns
-the table's finished files, ``finish`` any files that span tables. ``prepare`` encodes a block
-and must be a pure function of it: it runs on the generating threads, ahead of ``write``.
-"""
+"""What the file sinks share: files written under a temporary name, hashed, then renamed."""
 
 from __future__ import annotations
 
@@ -11,9 +6,6 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
-
-import polars as pl
 
 PARTIAL = ".partial"  # suffix of a file still being written
 
@@ -23,20 +15,6 @@ class FileRecord:
     path: str  # relative to the format's directory, with forward slashes
     bytes: int
     sha256: str
-
-
-class FileSink(Protocol):
-    format: str
-
-    def begin(self, table: str, columns: list[str], total: int) -> None: ...
-
-    def prepare(self, table: str, frame: pl.DataFrame) -> Any: ...
-
-    def write(self, table: str, prepared: Any, rows: int) -> None: ...
-
-    def end(self, table: str) -> list[FileRecord]: ...
-
-    def finish(self) -> list[FileRecord]: ...
 
 
 def sha256_of(path: Path) -> str:

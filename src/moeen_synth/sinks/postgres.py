@@ -16,6 +16,7 @@ import psycopg
 from psycopg import sql
 
 from moeen_synth.encode import csv_bytes
+from moeen_synth.sinks.files import FileRecord
 
 
 @dataclass
@@ -32,14 +33,38 @@ class CsvStream:
 Block = pl.DataFrame | CsvStream
 
 
+def encode_block(frame: pl.DataFrame) -> CsvStream:
+    """A generated block in COPY's CSV form."""
+    return CsvStream(frame.columns, [csv_bytes(frame)], frame.height, header=False)
+
+
 class PostgresSink:
+    """A ``Sink`` into the caller's open transaction."""
+
+    format = "postgres"
+
     def __init__(
         self, conn: psycopg.Connection[Any], merge_keys: dict[str, tuple[str, ...]]
     ) -> None:
         self.conn = conn
         self.merge_keys = merge_keys
 
-    def write(self, table: str, block: Block) -> int:
+    def begin(self, table: str, columns: list[str], total: int) -> None:
+        pass
+
+    def prepare(self, table: str, frame: pl.DataFrame) -> CsvStream:
+        return encode_block(frame)
+
+    def write(self, table: str, prepared: Block, rows: int) -> None:
+        self.copy(table, prepared)
+
+    def end(self, table: str) -> list[FileRecord]:
+        return []
+
+    def finish(self) -> list[FileRecord]:
+        return []
+
+    def copy(self, table: str, block: Block) -> int:
         """COPY one block; return how many rows were stored (merged rows may be skipped)."""
         chunks: Iterable[bytes]
         if isinstance(block, pl.DataFrame):
