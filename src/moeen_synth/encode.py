@@ -62,14 +62,6 @@ def csv_bytes(frame: pl.DataFrame, *, header: bool = False) -> bytes:
     return buffer.getvalue()
 
 
-def _lines(column: pl.Series) -> bytes:
-    """One line per value, written as they are (no quoting); empty for no rows."""
-    if column.len() == 0:
-        return b""
-    text: str = column.str.join("\n").item()
-    return (text + "\n").encode("utf-8")
-
-
 def copy_text(frame: pl.DataFrame) -> bytes:
     """The rows in COPY's text format: tab-separated, ``\\N`` for NULL, and backslash,
     newline, carriage return and tab escaped."""
@@ -87,9 +79,13 @@ def copy_text(frame: pl.DataFrame) -> bytes:
                 .str.replace_all("\r", "\\r", literal=True)
                 .str.replace_all("\t", "\\t", literal=True)
             )
-        escaped.append(col.fill_null("\\N"))
-    line = text.select(pl.concat_str(escaped, separator="\t").alias("line"))
-    return _lines(line["line"])
+        escaped.append(col)
+    # Escaped text needs no quoting: polars writes it as it is, tab-separated, NULL as \N.
+    buffer = io.BytesIO()
+    text.select(escaped).write_csv(
+        buffer, include_header=False, separator="\t", quote_style="never", null_value="\\N"
+    )
+    return buffer.getvalue()
 
 
 def insert_values(frame: pl.DataFrame) -> pl.Series:

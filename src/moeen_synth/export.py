@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from moeen_synth import manifest, run
+from moeen_synth import manifest, paths, run
 from moeen_synth.errors import UsageError
 from moeen_synth.generators import TABLES, TableSpec
 from moeen_synth.profile import Profile
@@ -59,8 +59,6 @@ class ExportResult:
 
 
 def default_out(profile: Profile, shard: Shard) -> Path:
-    from moeen_synth import paths
-
     part = "" if shard.whole else f"-shard-{shard.index}-of-{shard.count}"
     return paths.outputs_dir() / "files" / f"{profile.name}-seed{profile.seed}{part}"
 
@@ -104,15 +102,19 @@ def export(
         sinks = {f: _sink(f, roots[f], sql_style) for f in formats}
         records: dict[str, list[FileRecord]] = {f: [] for f in formats}
         entries: dict[str, dict[str, manifest.TableEntry]] = {f: {} for f in formats}
-        seconds = dict.fromkeys(formats, 0.0)
+        seconds: dict[str, float] = dict.fromkeys(formats, 0.0)
         timing = threading.Lock()
         current: str | None = None
+
+        def spent(f: str, since: float) -> None:
+            with timing:  # summed over the generating threads and the writing one
+                seconds[f] += time.perf_counter() - since
 
         def close(table: str) -> None:
             for f, sink in sinks.items():
                 t0 = time.perf_counter()
                 files = sink.end(table)
-                seconds[f] += time.perf_counter() - t0
+                spent(f, t0)
                 records[f].extend(files)
                 entries[f][table].files = [r.path for r in files]
 
@@ -121,8 +123,7 @@ def export(
             for f, sink in sinks.items():
                 t0 = time.perf_counter()
                 encoded[f] = sink.prepare(spec.name, frame)
-                with timing:  # summed over threads
-                    seconds[f] += time.perf_counter() - t0
+                spent(f, t0)
             return Prepared(frame.columns, frame.height, encoded)
 
         for spec, rows, block in run.generate_ahead(
@@ -144,12 +145,20 @@ def export(
             for f, sink in sinks.items():
                 t0 = time.perf_counter()
                 sink.write(spec.name, block.encoded[f], block.rows)
-                seconds[f] += time.perf_counter() - t0
+                spent(f, t0)
             result.rows[spec.name] += block.rows
             if progress:
                 progress(spec.name, result.rows[spec.name], len(rows))
         if current is not None:
             close(current)
+        for spec, rows in work:  # tables with no rows in this shard: listed, without files
+            if spec.name not in result.rows and spec.generate is not None:
+                result.rows[spec.name] = 0
+                columns = spec.generate(ctx, rows.start, rows.start).columns
+                for f in formats:
+                    entries[f][spec.name] = manifest.TableEntry(
+                        0, rows.start, totals[spec.name], columns
+                    )
         options = {"sql_style": sql_style}
         for f, sink in sinks.items():
             t0 = time.perf_counter()
@@ -158,12 +167,12 @@ def export(
                 fmt=f,
                 profile=profile,
                 shard=shard,
-                tables=entries[f],
+                tables={name: entries[f][name] for name in order},
                 files=records[f],
                 options=options if f == "sql" else {},
             )
             manifest.write(roots[f], data)
-            seconds[f] += time.perf_counter() - t0
+            spent(f, t0)
             relative = roots[f].relative_to(staging)
             result.formats[f] = FormatResult(
                 directory=result.out / relative,

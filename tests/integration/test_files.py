@@ -156,9 +156,12 @@ def test_shards_together_equal_the_whole_run(tmp_path: Path, make_db: Callable[[
     whole = export.export(prof, tmp_path / "whole", ["csv"])
     per_table: dict[str, int] = {}
     for d in dirs:
-        for table, entry in json.loads((d / "manifest.json").read_text())["tables"].items():
+        tables = json.loads((d / "manifest.json").read_text())["tables"]
+        assert sorted(tables) == sorted(whole.rows)  # every table, even with no rows in a shard
+        for table, entry in tables.items():
             per_table[table] = per_table.get(table, 0) + entry["rows"]
     assert per_table == whole.rows
+    assert min(whole.rows.values()) < n, "precondition: a table too small for every shard"
 
     sharded, direct = make_db(), make_db()
     load_dirs(sharded, *reversed(dirs))  # order of the arguments does not matter

@@ -22,7 +22,12 @@ from moeen_synth.generators.base import (
     ts,
 )
 from moeen_synth.generators.clinical import patient_people
-from moeen_synth.generators.scheduling import AppointmentFacts, appointment_children, ranks
+from moeen_synth.generators.scheduling import (
+    AppointmentFacts,
+    appointment_children,
+    appointment_facts,
+    ranks,
+)
 
 
 def payment_index(ctx: Context) -> BlockPrefix:
@@ -105,7 +110,7 @@ def claim_count(ctx: Context) -> int:
 def payments(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     rows = np.arange(start, stop, dtype=np.int64)
     parent, _ = payment_index(ctx).locate(rows)
-    f = AppointmentFacts(ctx, parent)
+    f = appointment_facts(ctx, parent)
     s = ctx.stream
     insurance = f.payment_method == "insurance"
     claim_t = ClaimTimes(ctx, f)
@@ -154,7 +159,7 @@ def insurance_claims(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     v = ctx.vocab
     rows = np.arange(start, stop, dtype=np.int64)
     parent, _ = claim_index(ctx).locate(rows)
-    f = AppointmentFacts(ctx, parent)
+    f = appointment_facts(ctx, parent)
     t = ClaimTimes(ctx, f)
     arabic = patient_people(ctx, f.patient).arabic
     keys = [r["key"] for r in v.texts if r["key"].startswith("claim.reject.")]

@@ -9,7 +9,7 @@ import polars as pl
 
 from moeen_synth.generators.base import DAY, I64, MINUTE, BlockPrefix, Context, ts
 from moeen_synth.generators.people import People, doctor_facts, layout
-from moeen_synth.generators.scheduling import AppointmentFacts
+from moeen_synth.generators.scheduling import AppointmentFacts, appointment_facts
 from moeen_synth.vocab import split_list
 
 AGE_BANDS = ((0, 1), (2, 11), (12, 17), (18, 39), (40, 64), (65, 120))
@@ -212,7 +212,7 @@ def medical_records(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     s = ctx.stream
     rows = np.arange(start, stop, dtype=np.int64)
     parent, ordinal = record_index(ctx).locate(rows)
-    f = AppointmentFacts(ctx, parent)
+    f = appointment_facts(ctx, parent)
     rx = has_prescription(f)
     kind = np.where(
         ordinal == 0, "diagnosis", np.where((ordinal == 1) & rx, "prescription", "lab_result")

@@ -28,7 +28,12 @@ from moeen_synth.generators.base import (
 from moeen_synth.generators.billing import ClaimTimes, claim_numbers
 from moeen_synth.generators.calendars import date_texts
 from moeen_synth.generators.people import People, layout
-from moeen_synth.generators.scheduling import AppointmentFacts, facts_for, ranks
+from moeen_synth.generators.scheduling import (
+    AppointmentFacts,
+    appointment_facts,
+    facts_for,
+    ranks,
+)
 from moeen_synth.profile import clock_minutes
 
 CHANNELS = ("in_app", "email", "sms", "push")
@@ -177,7 +182,7 @@ def _part(ctx: Context, kind: str, rows: I64, parent: I64) -> pl.DataFrame:
                 ),
             }
         )
-    f = AppointmentFacts(ctx, parent)
+    f = appointment_facts(ctx, parent)
     patient = People(ctx, f.patient + lay.offset("patient"))
     doctor = People(ctx, f.doctor + lay.offset("doctor"))
     arabic = patient.arabic

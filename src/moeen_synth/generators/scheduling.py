@@ -210,6 +210,9 @@ class AppointmentCore:
         self.self_pay = ~self.tries_insurance & self.completed
 
 
+_FLAG_CACHE_BLOCKS = 32  # 32 blocks x 65,536 appointments x 4 flags: 8 MiB at most
+
+
 class Ranks:
     """Each appointment's rank among those of its kind, over all appointments.
 
@@ -229,10 +232,30 @@ class Ranks:
             for name in self.FLAGS:
                 totals[name].append(int(getattr(core, name).sum()))
 
+        # The four prefixes ask for the same parent blocks: one AppointmentCore answers all
+        # four, and the flags (four booleans per appointment) are kept for a few blocks.
+        cache: OrderedDict[tuple[int, int], dict[str, npt.NDArray[np.bool_]]] = OrderedDict()
+        lock = threading.Lock()
+
+        def flags_of(a: I64) -> dict[str, npt.NDArray[np.bool_]]:
+            if not len(a) or int(a[-1]) - int(a[0]) + 1 != len(a):  # not a block: no cache
+                core = AppointmentCore(ctx, a)
+                return {name: getattr(core, name) for name in self.FLAGS}
+            key = (int(a[0]), len(a))
+            with lock:
+                if key in cache:
+                    cache.move_to_end(key)
+                    return cache[key]
+            core = AppointmentCore(ctx, a)
+            found = {name: getattr(core, name) for name in self.FLAGS}
+            with lock:
+                cache[key] = found
+                while len(cache) > _FLAG_CACHE_BLOCKS:
+                    cache.popitem(last=False)
+            return found
+
         def flag(name: str) -> BlockPrefix:
-            return BlockPrefix(
-                n, lambda a: getattr(AppointmentCore(ctx, a), name), totals=totals[name]
-            )
+            return BlockPrefix(n, lambda a: flags_of(a)[name], totals=totals[name])
 
         self.completed = flag("completed")
         self.claim = flag("has_claim")
@@ -319,6 +342,32 @@ class AppointmentFacts(AppointmentCore):
             "appointments", "follow_up", r.completed.rank(a), r.completed.total, ta.follow_up_share
         )
 
+    def take(self, positions: I64) -> AppointmentFacts:
+        """The facts of the appointments at ``positions`` of this one's."""
+        out = object.__new__(type(self))
+        rows = len(self.a)
+        for name, value in self.__dict__.items():
+            is_column = isinstance(value, np.ndarray) and value.shape[:1] == (rows,)
+            out.__dict__[name] = value[positions] if is_column else value
+        return out
+
+    @classmethod
+    def merge(cls, rows: int, parts: list[tuple[I64, AppointmentFacts]]) -> AppointmentFacts:
+        """Facts assembled from ``parts``: (positions in the result, their facts)."""
+        out = object.__new__(cls)
+        first = parts[0][1]
+        for name, value in first.__dict__.items():
+            if not (isinstance(value, np.ndarray) and value.shape[:1] == first.a.shape):
+                out.__dict__[name] = value
+                continue
+            if not all(name in f.__dict__ for _, f in parts):
+                continue  # a lazily computed fact not known for every part: left lazy
+            column = np.empty((rows, *value.shape[1:]), dtype=value.dtype)
+            for positions, facts in parts:
+                column[positions] = facts.__dict__[name]
+            out.__dict__[name] = column
+        return out
+
     @cached_property
     def diagnosis(self) -> I64:
         """Index into the diagnoses vocabulary: one the doctor's speciality sees, fitting the
@@ -339,7 +388,7 @@ def appointment_count(ctx: Context) -> int:
     return ctx.counts.appointments
 
 
-_FACTS_CACHE_BLOCKS = 2
+_FACTS_CACHE_BLOCKS = 3
 
 
 def facts_for(ctx: Context, a: I64) -> AppointmentFacts:
@@ -369,6 +418,30 @@ def facts_for(ctx: Context, a: I64) -> AppointmentFacts:
 
 
 _FACTS_LOCK = threading.Lock()
+
+
+def appointment_facts(ctx: Context, a: npt.ArrayLike) -> AppointmentFacts:
+    """AppointmentFacts for any appointments ``a``, gathered from the memoised facts of
+    their parent blocks. Every fact is a function of its appointment's index alone, so a
+    gathered row equals a computed one; child tables walk their parents in order, so the
+    blocks they need are the ones just cached."""
+    a = np.asarray(a, dtype=np.int64)
+    n = ctx.counts.appointments
+    if len(a) == 0:
+        return AppointmentFacts(ctx, a)
+    block_of = a // PARENT_BLOCK
+    first, last = int(block_of.min()), int(block_of.max())
+    if first == last:
+        lo = first * PARENT_BLOCK
+        return facts_for(ctx, np.arange(lo, min(n, lo + PARENT_BLOCK), dtype=np.int64)).take(a - lo)
+    parts = []
+    for b in range(first, last + 1):
+        sel = np.flatnonzero(block_of == b)
+        if len(sel):
+            lo = b * PARENT_BLOCK
+            block = facts_for(ctx, np.arange(lo, min(n, lo + PARENT_BLOCK), dtype=np.int64))
+            parts.append((sel, block.take(a[sel] - lo)))
+    return AppointmentFacts.merge(len(a), parts)
 
 
 def appointment_children(ctx: Context) -> dict[str, BlockPrefix]:

@@ -19,7 +19,7 @@ from moeen_synth.generators.base import (
 )
 from moeen_synth.generators.billing import payment_index
 from moeen_synth.generators.people import People, layout
-from moeen_synth.generators.scheduling import AppointmentFacts
+from moeen_synth.generators.scheduling import appointment_facts
 
 # Documentation address blocks (RFC 5737): never a real client.
 NETWORKS = ("192.0.2", "198.51.100", "203.0.113")
@@ -45,14 +45,14 @@ def audit_logs(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     parts = []
     for kind, rows, parent, _ in audit_sources(ctx).split(start, stop):
         if kind == "appointment":
-            f = AppointmentFacts(ctx, parent)
+            f = appointment_facts(ctx, parent)
             entity = ctx.ids("appointments", parent)
             new = json_objects(
                 status=pl.repeat("pending", len(rows), eager=True), scheduled_at=pl.Series(f.start)
             )
             when = f.created
         else:
-            f = AppointmentFacts(ctx, payment_index(ctx).locate(parent)[0])
+            f = appointment_facts(ctx, payment_index(ctx).locate(parent)[0])
             entity = ctx.ids("payments", parent)
             new = json_objects(
                 status=pl.repeat("completed", len(rows), eager=True),
