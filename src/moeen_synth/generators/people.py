@@ -206,6 +206,13 @@ class People:
         self.father = _pool_pick(
             pl_.first, combos, self.origin, s("users", "father").uniform(self.u)
         )
+        # A son is rarely named after his own father: draw again, once, on a clash.
+        clash = self.father == self.first
+        if clash.any():
+            again = _pool_pick(
+                pl_.first, combos, self.origin, s("users", "father_again").uniform(self.u)
+            )
+            self.father = np.where(clash, again, self.father)
         self.family = _pool_pick(
             pl_.family, ORIGINS, self.origin, s("users", "family").uniform(self.u)
         )
