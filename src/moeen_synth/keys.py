@@ -113,15 +113,35 @@ def quota_ranked(
     i = np.asarray(idx, dtype=np.int64)
     if n <= 0:
         return np.zeros(i.shape, dtype=np.int64), np.zeros(i.shape, dtype=np.int64)
-    key = int(stream_key(seed, *names))
-    mult = max(1, int(n * 0.6180339887498949)) + key % max(1, n)
-    while np.gcd(mult, n) != 1:
-        mult += 1
-    pos = (i % n * (mult % n) + (key >> 20) % n) % n
+    pos = quota_position(seed, *names, idx=i, n=n)
     bounds = np.cumsum(apportion(n, weights))
     category = np.searchsorted(bounds, pos, side="right").astype(np.int64)
     starts = np.concatenate([[0], bounds]).astype(np.int64)
     return category, pos - starts[category]
+
+
+def _affine(seed: int, names: tuple[object, ...], n: int) -> tuple[int, int]:
+    """The keyed bijection of 0..n-1 that quotas cut: i -> (i * mult + shift) % n."""
+    key = int(stream_key(seed, *names))
+    mult = max(1, int(n * 0.6180339887498949)) + key % max(1, n)
+    while np.gcd(mult, n) != 1:
+        mult += 1
+    return mult % n, (key >> 20) % n
+
+
+def quota_position(seed: int, *names: object, idx: npt.ArrayLike, n: int) -> I64:
+    """Members' positions in the order a quota cuts into categories (category 0 first)."""
+    mult, shift = _affine(seed, names, n)
+    result: I64 = (np.asarray(idx, dtype=np.int64) % n * mult + shift) % n
+    return result
+
+
+def quota_member(seed: int, *names: object, position: npt.ArrayLike, n: int) -> I64:
+    """The members at ``position`` in a quota's order: the inverse of ``quota_position``."""
+    mult, shift = _affine(seed, names, n)
+    inverse = pow(mult, -1, n) if n > 1 else 0
+    result: I64 = (np.asarray(position, dtype=np.int64) - shift) % n * inverse % n
+    return result
 
 
 def _permute32(key: np.uint64, x: U64) -> U64:

@@ -200,6 +200,10 @@ def test_diagnoses_fit_the_doctors_speciality_and_pediatricians_see_children(
     for speciality, diagnosis in diagnosed.select("speciality", "diagnosis").iter_rows():
         icd = re.search(r"\(([A-Z]\d{2}(?:\.\d{1,2})?)\)$", diagnosis)
         assert icd and code_of[speciality] in fits[icd[1]], (speciality, diagnosis)
+    women_only = {r["name_en"] for r in V.specialities if r["patient_sex"] == "female"}
+    seen_by = data["patients"].select(pl.col("id").alias("patient_id"), "gender")
+    women = visits.filter(pl.col("speciality").is_in(women_only)).join(seen_by, on="patient_id")
+    assert women.height and (women["gender"] == "female").all()
     children = visits.filter(pl.col("speciality") == "Pediatrics").with_columns(
         age=(pl.col("scheduled_at").dt.date() - pl.col("date_of_birth")).dt.total_days() / 365.25
     )

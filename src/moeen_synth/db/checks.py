@@ -226,6 +226,12 @@ CHECKS: tuple[Check, ...] = (
                      > (w.day->>'end')::time)""",
     ),
     Check(
+        "appointments: Obstetrics and Gynecology sees women",
+        "SELECT count(*) FROM appointments a JOIN doctors d ON d.id = a.doctor_id "
+        "JOIN patients p ON p.id = a.patient_id "
+        "WHERE d.speciality = 'Obstetrics and Gynecology' AND p.gender IS DISTINCT FROM 'female'",
+    ),
+    Check(
         "appointments: Pediatrics sees patients under 18",
         "SELECT count(*) FROM appointments a JOIN doctors d ON d.id = a.doctor_id "
         "JOIN patients p ON p.id = a.patient_id WHERE d.speciality = 'Pediatrics' "

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from moeen_synth import keys
 from moeen_synth.errors import UsageError
 from moeen_synth.generators.base import (
     DAY,
@@ -187,7 +188,7 @@ class People:
         n_users = self.lay.users
         self.origin = ctx.mix("users", "origin", self.u, n_users, ORIGIN_WEIGHTS)
         is_patient = self.role == ROLES.index("patient")
-        female_p = ctx.share("users", "female", self.u, n_users, t.patients.female_share)
+        female_p = patient_female(ctx, self.u - self.lay.offset("patient"))
         female_o = s("users", "female_staff").uniform(self.u) < 0.35
         self.female = np.where(is_patient, female_p, female_o)
         arab = self.origin <= 1
@@ -373,6 +374,41 @@ class People:
         ).to_series()
 
 
+ADULT_SEX = ("patients", "adult_female")  # the quota that makes adult patients women
+
+
+def adult_sexes(ctx: Context) -> tuple[int, int]:
+    """(men, women) among adult patients, in the profile's exact share."""
+    share = ctx.profile.tables.patients.female_share
+    men, women = keys.apportion(patient_groups(ctx)[1], (1.0 - share, share))
+    return int(men), int(women)
+
+
+def patient_female(ctx: Context, p: I64) -> npt.NDArray[np.bool_]:
+    """Sex of patients ``p`` (values outside 0..patients-1 give False), in exact shares among
+    children and among adults. Adult women are a quota over adult indexes, so scheduling can
+    find the k-th woman (keys.quota_member) for the specialities that see women only."""
+    n_child, n_adult = patient_groups(ctx)
+    share = ctx.profile.tables.patients.female_share
+    p = np.asarray(p, dtype=np.int64)
+    child = (p >= 0) & (p < n_child)
+    adult = (p >= n_child) & (p < n_child + n_adult)
+    girls = ctx.share("patients", "child_female", np.where(child, p, 0), max(1, n_child), share)
+    women = (
+        keys.quota(
+            ctx.seed,
+            ctx.namespace,
+            *ADULT_SEX,
+            idx=np.where(adult, p - n_child, 0),
+            n=max(1, n_adult),
+            weights=(1.0 - share, share),
+        )
+        == 1
+    )
+    female: npt.NDArray[np.bool_] = (child & girls) | (adult & women)
+    return female
+
+
 def patient_groups(ctx: Context) -> tuple[int, int]:
     """(children, adults) among patients: children take the first patient indices."""
 
@@ -477,18 +513,28 @@ class DoctorFacts:
         shifts = t.shifts
         self.shift = ctx.mix("doctors", "shift", d, len(d), [s.weight for s in shifts.values()])
         self.shift_names = list(shifts)
-        self.group = self.pediatric.astype(np.int64)  # 1: children, 0: adults
+        women_only = np.array(
+            [v.specialities[i].get("patient_sex") == "female" for i in self.spec.tolist()],
+            dtype=bool,
+        )
+        # 1: children; 2: adult women only; 0: adults
+        self.group = np.where(self.pediatric, 1, np.where(women_only, 2, 0)).astype(np.int64)
         self.rank = np.zeros(ctx.counts.doctors, dtype=np.int64)
-        self.group_size = np.zeros(2, dtype=np.int64)
+        self.group_size = np.zeros(3, dtype=np.int64)
         for i, g in enumerate(self.group.tolist()):
             self.rank[i] = self.group_size[g]
             self.group_size[g] += 1
         n_child, n_adult = patient_groups(ctx)
-        for g, have, label in ((1, n_child, "children"), (0, n_adult, "adults")):
-            if self.group_size[g] > have:
+        women = adult_sexes(ctx)[1]
+        for have, need, label in (
+            (n_child, self.group_size[1], "children"),
+            (women, self.group_size[2], "adult women"),
+            (n_adult, self.group_size[0] + self.group_size[2], "adults"),
+        ):
+            if need > have:
                 raise UsageError(
                     f"tables.patients: {have} {label} among patients, but "
-                    f"{self.group_size[g]} doctors see {label}; each needs a patient at the same "
+                    f"{need} doctors see {label}; each needs a patient at the same "
                     "time slot. Raise the number of patients or adjust child_share."
                 )
 

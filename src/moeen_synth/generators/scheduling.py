@@ -35,6 +35,7 @@ from moeen_synth.generators.base import (
     ts,
 )
 from moeen_synth.generators.people import (
+    ADULT_SEX,
     doctor_facts,
     insurer_of,
     patient_groups,
@@ -163,8 +164,6 @@ class AppointmentCore:
         # Patient: a distinct pool position for each doctor of the group at slot k.
         n_child, n_adult = patient_groups(ctx)
         g = df.group[self.doctor]
-        size = np.where(g == 1, n_child, n_adult)
-        base = np.where(g == 1, 0, n_child)
         # The G appointments at slot k (one per doctor of the group, all at the same time)
         # take G consecutive pool positions from an offset, so their patients differ. The
         # offset falls among the first ``frequent_patients_share`` of the pool for
@@ -172,11 +171,44 @@ class AppointmentCore:
         # permutation of the pool spreads the frequent ones over the patient indices.
         s = ctx.stream
         frequent = s("appointments", "frequent").uniform(k) < ta.frequent_visits_share
-        span = np.where(frequent, np.maximum(1, (size * ta.frequent_patients_share)), size)
-        offset = (s("appointments", "patient_offset").uniform(k) * span).astype(np.int64)
-        position = (offset + df.rank[self.doctor]) % size
-        step = np.where(g == 1, _coprime_step(max(1, n_child)), _coprime_step(max(1, n_adult)))
-        self.patient = base + (position * step + 1) % size
+        u = s("appointments", "patient_offset").uniform(k)
+        fps = ta.frequent_patients_share
+        rank = df.rank[self.doctor]
+        patient = np.zeros_like(a)
+        # Children: a block of G1 consecutive pool positions, spread by a fixed permutation.
+        kids = g == 1
+        if kids.any():
+            span = np.where(frequent[kids], max(1, round(n_child * fps)), n_child)
+            offset = (u[kids] * span).astype(np.int64)
+            position = (offset + rank[kids]) % n_child
+            patient[kids] = (position * _coprime_step(max(1, n_child)) + 1) % n_child
+        # Adults, in the order of the quota that makes them men (first) or women: doctors of
+        # women take G2 consecutive places among the women, the others G0 consecutive places
+        # anywhere, moved past the women's block when they would meet it. The regulars are
+        # the places around the men/women boundary: a fps share of each sex.
+        grown = ~kids
+        if grown.any():
+            share = ctx.profile.tables.patients.female_share
+            men, women = (int(x) for x in keys.apportion(n_adult, (1.0 - share, share)))
+            g0, g2 = int(df.group_size[0]), int(df.group_size[2])
+            ug, fg = u[grown], frequent[grown]
+            near = max(1, round(men * fps) + round(women * fps))
+            o0 = np.where(
+                fg,
+                men - round(men * fps) + (ug * near).astype(np.int64),
+                (ug * n_adult).astype(np.int64),
+            ) % max(1, n_adult)
+            room = max(1, women - g2 + 1)
+            o2 = men + (ug * np.where(fg, min(room, max(1, round(women * fps))), room)).astype(
+                np.int64
+            )
+            meets = ((o2 - o0) % max(1, n_adult) < g0) | ((o0 - o2) % max(1, n_adult) < g2)
+            o0 = np.where(meets & (g2 > 0), (o2 + g2) % max(1, n_adult), o0)
+            place = np.where(g[grown] == 2, o2 + rank[grown], (o0 + rank[grown]) % max(1, n_adult))
+            patient[grown] = n_child + keys.quota_member(
+                ctx.seed, ctx.namespace, *ADULT_SEX, position=place, n=max(1, n_adult)
+            )
+        self.patient = patient
 
         past_s = ctx.mix("appointments", "past_status", a, n, _weights(ta.past_status, STATUS_PAST))
         fut_s = ctx.mix(
