@@ -352,3 +352,26 @@ def test_visits_per_patient_are_skewed_and_inside_each_doctors_shift(
     end = local["hours"].str.slice(6, 5).str.to_time("%H:%M")
     clock = local["t"].dt.time()
     assert ((clock >= start) & (clock < end)).all()
+
+
+def test_arabic_notices_address_a_woman_doctor_as_such(
+    people: pl.DataFrame, data: dict[str, pl.DataFrame]
+) -> None:
+    doctors = data["doctors"].join(people.select("id", "gender"), left_on="user_id", right_on="id")
+    sex_of_visit = data["appointments"].join(
+        doctors.select(pl.col("id").alias("doctor_id"), "gender"), on="doctor_id"
+    )
+    sex = dict(sex_of_visit.select("id", "gender").iter_rows())
+    checked = 0
+    for message, metadata in (
+        data["notifications"]
+        .filter(pl.col("type").is_in(["appointment", "reminder"]))
+        .select("message", "metadata")
+        .iter_rows()
+    ):
+        if "الدكتور" not in message:
+            continue
+        woman = sex[json.loads(metadata)["appointment_id"]] == "female"
+        assert ("الدكتورة " in message) == woman, message
+        checked += 1
+    assert checked > 1000

@@ -207,11 +207,13 @@ class People:
         self.father = _pool_pick(
             pl_.first, combos, self.origin, s("users", "father").uniform(self.u)
         )
-        # A son is rarely named after his own father: draw again, once, on a clash.
-        clash = self.father == self.first
-        if clash.any():
+        # A son is rarely named after his own father: draw again on a clash.
+        for attempt in range(4):
+            clash = self.father == self.first
+            if not clash.any():
+                break
             again = _pool_pick(
-                pl_.first, combos, self.origin, s("users", "father_again").uniform(self.u)
+                pl_.first, combos, self.origin, s("users", f"father_again{attempt}").uniform(self.u)
             )
             self.father = np.where(clash, again, self.father)
         self.family = _pool_pick(
