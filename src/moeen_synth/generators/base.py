@@ -12,7 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -95,6 +95,33 @@ class ChildLayout(Protocol):
     def locate(self, child: npt.ArrayLike) -> tuple[I64, I64]: ...
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class BlockCache(Generic[K, V]):
+    """The last ``size`` values computed for parent blocks, shared by the generating threads.
+    A value is computed outside the lock: two threads may both compute it, to the same
+    result (every value is a pure function of its key)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K, compute: Callable[[], V]) -> V:
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = compute()
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+        return value
+
+
 class BlockPrefix:
     """Children of parents ``0..n-1`` laid out parent after parent, in constant memory.
 
@@ -117,26 +144,21 @@ class BlockPrefix:
             totals = [block_sum(counts, s, min(n, s + block)) for s in range(0, n, block)]
         self.starts = np.concatenate([[0], np.cumsum(totals, dtype=np.int64)]).astype(np.int64)
         self.total = int(self.starts[-1])
-        self._local: OrderedDict[int, I64] = OrderedDict()
-        self._lock = threading.Lock()
+        self._local: BlockCache[int, I64] = BlockCache(8)
 
     def _offsets(self, b: int) -> I64:
         """Offsets of block b's parents, relative to the block's first child (len + 1)."""
-        with self._lock:
-            if b in self._local:
-                self._local.move_to_end(b)
-                return self._local[b]
-        lo = b * self.block
-        c = np.asarray(
-            self._counts(np.arange(lo, min(self.n, lo + self.block), dtype=np.int64)),
-            dtype=np.int64,
-        )
-        local = np.concatenate([[0], np.cumsum(c)]).astype(np.int64)
-        with self._lock:
-            self._local[b] = local
-            if len(self._local) > 8:
-                self._local.popitem(last=False)
-        return local
+
+        def compute() -> I64:
+            lo = b * self.block
+            c = np.asarray(
+                self._counts(np.arange(lo, min(self.n, lo + self.block), dtype=np.int64)),
+                dtype=np.int64,
+            )
+            local: I64 = np.concatenate([[0], np.cumsum(c)]).astype(np.int64)
+            return local
+
+        return self._local.get(b, compute)
 
     def rank(self, parent: npt.ArrayLike) -> I64:
         """Children of all parents before each given parent (its first child's row)."""

@@ -15,6 +15,8 @@ import numpy.typing as npt
 import polars as pl
 from hijridate import Gregorian
 
+from moeen_synth.generators.base import pick_language
+
 RIYADH_OFFSET = 3 * 3600  # Asia/Riyadh is UTC+3 all year (no daylight saving)
 EPOCH_DAY = dt.date(1970, 1, 1)
 
@@ -43,9 +45,7 @@ def local_days(epoch: npt.ArrayLike) -> npt.NDArray[np.int64]:
 
 def date_texts(epoch: npt.ArrayLike, arabic: npt.NDArray[np.bool_]) -> pl.Series:
     """Each instant's Riyadh date in the reader's language."""
-    days = local_days(epoch)
-    unique, inverse = np.unique(days, return_inverse=True)
-    ar = np.array([arabic_date(int(d)) for d in unique.tolist()], dtype=object)
-    en = np.array([english_date(int(d)) for d in unique.tolist()], dtype=object)
-    texts = np.where(np.asarray(arabic, dtype=bool), ar[inverse], en[inverse])
-    return pl.Series(texts.tolist(), dtype=pl.String)
+    unique, inverse = np.unique(local_days(epoch), return_inverse=True)
+    ar = pl.Series([arabic_date(d) for d in unique.tolist()], dtype=pl.String)
+    en = pl.Series([english_date(d) for d in unique.tolist()], dtype=pl.String)
+    return pick_language(np.asarray(arabic, dtype=bool), ar.gather(inverse), en.gather(inverse))

@@ -235,13 +235,8 @@ def _part(ctx: Context, kind: str, rows: I64, parent: I64) -> pl.DataFrame:
     if kind in ("appointment", "reminder"):
         # The platform's Arabic templates say الدكتور before the name; a woman is الدكتورة.
         male, female = v.text("doctor.word.male", "ar"), v.text("doctor.word.female", "ar")
-        body = pl.Series(
-            np.where(
-                arabic & doctor.female,
-                body.str.replace(male + " ", female + " ", literal=True).to_numpy(),
-                body.to_numpy(),
-            ),
-            dtype=pl.String,
+        body = pick_language(
+            arabic & doctor.female, body.str.replace(male + " ", female + " ", literal=True), body
         )
     return pl.DataFrame(
         {

@@ -11,8 +11,6 @@ shifts never share hours, so a patient never has two at once either. Everything 
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -29,6 +27,7 @@ from moeen_synth.generators.base import (
     I64,
     MINUTE,
     PARENT_BLOCK,
+    BlockCache,
     BlockPrefix,
     Context,
     blocks_of,
@@ -266,25 +265,18 @@ class Ranks:
 
         # The four prefixes ask for the same parent blocks: one AppointmentCore answers all
         # four, and the flags (four booleans per appointment) are kept for a few blocks.
-        cache: OrderedDict[tuple[int, int], dict[str, npt.NDArray[np.bool_]]] = OrderedDict()
-        lock = threading.Lock()
+        cache: BlockCache[tuple[int, int], dict[str, npt.NDArray[np.bool_]]] = BlockCache(
+            _FLAG_CACHE_BLOCKS
+        )
 
         def flags_of(a: I64) -> dict[str, npt.NDArray[np.bool_]]:
-            if not len(a) or int(a[-1]) - int(a[0]) + 1 != len(a):  # not a block: no cache
+            def compute() -> dict[str, npt.NDArray[np.bool_]]:
                 core = AppointmentCore(ctx, a)
                 return {name: getattr(core, name) for name in self.FLAGS}
-            key = (int(a[0]), len(a))
-            with lock:
-                if key in cache:
-                    cache.move_to_end(key)
-                    return cache[key]
-            core = AppointmentCore(ctx, a)
-            found = {name: getattr(core, name) for name in self.FLAGS}
-            with lock:
-                cache[key] = found
-                while len(cache) > _FLAG_CACHE_BLOCKS:
-                    cache.popitem(last=False)
-            return found
+
+            if not len(a) or int(a[-1]) - int(a[0]) + 1 != len(a):  # not a block: no cache
+                return compute()
+            return cache.get((int(a[0]), len(a)), compute)
 
         def flag(name: str) -> BlockPrefix:
             return BlockPrefix(n, lambda a: flags_of(a)[name], totals=totals[name])
@@ -435,21 +427,10 @@ def facts_for(ctx: Context, a: I64) -> AppointmentFacts:
     )
     if not whole:
         return AppointmentFacts(ctx, a)
-    cache: OrderedDict[int, AppointmentFacts] = ctx.cached("facts_blocks", OrderedDict)
-    key = int(a[0])
-    with _FACTS_LOCK:
-        if key in cache:
-            cache.move_to_end(key)
-            return cache[key]
-    facts = AppointmentFacts(ctx, a)
-    with _FACTS_LOCK:
-        cache[key] = facts
-        while len(cache) > _FACTS_CACHE_BLOCKS:
-            cache.popitem(last=False)
-    return facts
-
-
-_FACTS_LOCK = threading.Lock()
+    cache: BlockCache[int, AppointmentFacts] = ctx.cached(
+        "facts_blocks", lambda: BlockCache(_FACTS_CACHE_BLOCKS)
+    )
+    return cache.get(int(a[0]), lambda: AppointmentFacts(ctx, a))
 
 
 def appointment_facts(ctx: Context, a: npt.ArrayLike) -> AppointmentFacts:
