@@ -205,6 +205,34 @@ class Every:
         return j, np.zeros_like(j)
 
 
+class Interleaved:
+    """Children of several kinds per parent, laid out parent after parent and, within a
+    parent, in the order of the kinds: one pass over the parents makes all kinds.
+
+    ``flags(parents)`` says which kinds each parent has: a boolean matrix with one column per
+    kind, a pure function of the parent index. ``totals`` are the blocks' child counts if a
+    shared pass already made them."""
+
+    def __init__(
+        self,
+        n: int,
+        flags: Callable[[I64], npt.NDArray[np.bool_]],
+        totals: Sequence[int] | None = None,
+    ) -> None:
+        self.flags = flags
+        self.prefix = BlockPrefix(n, lambda a: flags(a).sum(axis=1), totals=totals)
+        self.total = self.prefix.total
+
+    def locate(self, child: npt.ArrayLike) -> tuple[I64, I64]:
+        return self.prefix.locate(child)
+
+    def kind(self, parent: I64, ordinal: I64) -> I64:
+        """Which kind (column of ``flags``) the ``ordinal``-th child of ``parent`` is."""
+        seen = np.cumsum(self.flags(parent), axis=1)
+        kind: I64 = np.argmax(seen > ordinal[:, None], axis=1).astype(np.int64)
+        return kind
+
+
 @dataclass(frozen=True)
 class Sources:
     """A table whose rows come from several parent kinds, one block of rows per kind."""
@@ -227,6 +255,41 @@ class Sources:
                 out.append((kind, rows, parent, ordinal))
             base += ci.total
         return out
+
+
+class Labels:
+    """A fixed vocabulary of labels whose values are held as int8 codes, -1 for NULL.
+
+    Comparing and masking codes are integer operations, some fifty times faster than the same
+    on arrays of Python strings; the text is made once, for output. ``Labels(...).name`` is
+    the code of ``name``."""
+
+    def __init__(self, *names: str) -> None:
+        self.names = names
+        self._codes = {name: i for i, name in enumerate(names)}
+        self._text = pl.Series(names, dtype=pl.String)
+
+    def __getattr__(self, name: str) -> int:
+        try:
+            return self.__dict__["_codes"][name]  # type: ignore[no-any-return]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def codes(self, names: Sequence[str]) -> npt.NDArray[np.int8]:
+        """The codes of ``names``, in their order (to index with a draw over them)."""
+        return np.array([self._codes[n] for n in names], dtype=np.int8)
+
+    def isin(self, codes: npt.NDArray[np.int8], *names: str) -> npt.NDArray[np.bool_]:
+        return np.isin(codes, self.codes(names))
+
+    def text(self, codes: npt.ArrayLike) -> pl.Series:
+        """The labels as a string column; code -1 gives NULL."""
+        c = np.asarray(codes, dtype=np.int64)
+        out = self._text.gather(np.maximum(c, 0))
+        return out.set(pl.Series(c < 0), None) if (c < 0).any() else out
+
+    def names_of(self, codes: npt.ArrayLike) -> list[str | None]:
+        return [None if c < 0 else self.names[c] for c in np.asarray(codes).tolist()]
 
 
 # -- column helpers -------------------------------------------------------------------------
@@ -255,6 +318,11 @@ def pick_language(arabic: npt.NDArray[np.bool_], ar: pl.Series, en: pl.Series) -
     """Row by row, the Arabic value where the person prefers Arabic, else the English one."""
     frame = pl.DataFrame({"m": arabic, "ar": ar, "en": en})
     return frame.select(pl.when("m").then("ar").otherwise("en")).to_series()
+
+
+def by_language(arabic: npt.NDArray[np.bool_], ar: str, en: str) -> pl.Series:
+    """One of two fixed texts per row: ``ar`` where the person prefers Arabic."""
+    return pl.Series([en, ar], dtype=pl.String).gather(np.asarray(arabic, dtype=np.int8))
 
 
 def digits(values: npt.ArrayLike, width: int) -> pl.Series:

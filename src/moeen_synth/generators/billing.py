@@ -16,6 +16,7 @@ from moeen_synth.generators.base import (
     MINUTE,
     BlockPrefix,
     Context,
+    digits,
     json_objects,
     money,
     pick_language,
@@ -23,6 +24,11 @@ from moeen_synth.generators.base import (
 )
 from moeen_synth.generators.clinical import patient_people
 from moeen_synth.generators.scheduling import (
+    CLAIM_STATUS,
+    PAYMENT_METHOD,
+    PAYMENT_STATUS,
+    STATUS,
+    TYPE,
     AppointmentFacts,
     appointment_children,
     appointment_facts,
@@ -49,7 +55,7 @@ class ClaimTimes:
         # Fractions of the time left before as_of, so a visit that ended minutes before it
         # still gets a claim history that ends by then.
         span = np.maximum(ctx.as_of - f.end, 0)
-        done = f.claim_status != "draft"
+        done = f.claim_status != CLAIM_STATUS.draft
         self.submitted = np.where(
             done,
             f.end
@@ -57,7 +63,7 @@ class ClaimTimes:
             -1,
         )
         rest = np.maximum(ctx.as_of - self.submitted, 0)
-        approved = np.isin(f.claim_status, ["approved", "paid"])
+        approved = CLAIM_STATUS.isin(f.claim_status, "approved", "paid")
         self.approved = np.where(
             approved,
             self.submitted
@@ -66,7 +72,7 @@ class ClaimTimes:
         )
         rest2 = np.maximum(ctx.as_of - self.approved, 0)
         self.paid = np.where(
-            f.claim_status == "paid",
+            f.claim_status == CLAIM_STATUS.paid,
             self.approved
             + (rest2 * 0.9 * s("insurance_claims", "paid").uniform(a)).astype(np.int64),
             -1,
@@ -80,7 +86,7 @@ class ClaimTimes:
             f.created + s("insurance_claims", "drafted").integers(a, MINUTE, HOUR),
         )
         self.created = np.minimum(self.created, ctx.as_of)
-        rejected = f.claim_status == "rejected"
+        rejected = f.claim_status == CLAIM_STATUS.rejected
         self.decided = np.where(
             rejected,
             self.submitted
@@ -92,11 +98,11 @@ class ClaimTimes:
         )
 
 
-def claim_numbers(ctx: Context, claim_rows: I64, visit_start: I64) -> list[str]:
+def claim_numbers(ctx: Context, claim_rows: I64, visit_start: I64) -> pl.Series:
     """CLM-<year of the visit>-<claim row + 1>: unique because the row is."""
     ns = f"-{ctx.namespace}" if ctx.namespace else ""
-    years = (1970 + visit_start // 31_556_952).tolist()
-    return [f"CLM-{y}-{r + 1:08d}{ns}" for y, r in zip(years, claim_rows.tolist(), strict=True)]
+    years = pl.Series(1970 + visit_start // 31_556_952).cast(pl.String)
+    return "CLM-" + years + "-" + digits(claim_rows + 1, 8) + ns
 
 
 def payment_count(ctx: Context) -> int:
@@ -112,21 +118,21 @@ def payments(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     parent, _ = payment_index(ctx).locate(rows)
     f = appointment_facts(ctx, parent)
     s = ctx.stream
-    insurance = f.payment_method == "insurance"
+    insurance = f.payment_method == PAYMENT_METHOD.insurance
     claim_t = ClaimTimes(ctx, f)
     at_desk = f.end - s("payments", "desk").integers(rows, 0, 20 * MINUTE)
     prepaid_at = f.created + s("payments", "online").integers(rows, MINUTE, 30 * MINUTE)
-    completed = f.status == "completed"
+    completed = f.status == STATUS.completed
     paid_at = np.where(insurance, claim_t.paid, np.where(completed, at_desk, prepaid_at))
     paid_at = np.minimum(paid_at, ctx.as_of)
-    refunded = f.payment_status == "refunded"
+    refunded = f.payment_status == PAYMENT_STATUS.refunded
     refund_at = np.minimum(np.maximum(paid_at + HOUR, f.start - 2 * HOUR), ctx.as_of)
     updated = np.where(refunded, np.maximum(refund_at, paid_at), paid_at)
-    methods = pl.Series(f.payment_method.astype(str), dtype=pl.String)
-    card = (methods == "card").to_numpy()
+    methods = PAYMENT_METHOD.text(f.payment_method)
+    card = f.payment_method == PAYMENT_METHOD.card
     transaction = (
         "TXN" + pl.Series(s("payments", "txn").bits(rows)).cast(pl.String).str.zfill(20)
-    ).set(methods == "cash", None)
+    ).set(pl.Series(f.payment_method == PAYMENT_METHOD.cash), None)
     gateway = json_objects(
         gateway=pl.repeat("moyasar", len(rows), eager=True),
         id=transaction,
@@ -166,13 +172,13 @@ def insurance_claims(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     reasons = {lg: pl.Series([v.text(k, lg) for k in keys], dtype=pl.String) for lg in ("ar", "en")}
     pick = ctx.stream("insurance_claims", "reason").integers(rows, 0, len(keys))
     rejection = pick_language(arabic, reasons["ar"].gather(pick), reasons["en"].gather(pick))
-    rejection = rejection.set(pl.Series(f.claim_status != "rejected"), None)
+    rejection = rejection.set(pl.Series(f.claim_status != CLAIM_STATUS.rejected), None)
     providers = pl.Series([r["name_en"] for r in v.insurers], dtype=pl.String)
     icd = pl.Series([r["icd10"] for r in v.diagnoses], dtype=pl.String)
     data = json_objects(
         icd10=icd.gather(np.maximum(f.diagnosis, 0)).set(pl.Series(f.diagnosis < 0), None),
         service=pl.repeat("consultation", len(rows), eager=True),
-        visit_type=pl.Series(f.type.astype(str), dtype=pl.String),
+        visit_type=TYPE.text(f.type),
     )
     return pl.DataFrame(
         {
@@ -181,7 +187,7 @@ def insurance_claims(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "appointment_id": ctx.ids("appointments", parent),
             "claim_number": claim_numbers(ctx, rows, f.start),
             "provider": providers.gather(f.insurer),
-            "status": f.claim_status.tolist(),
+            "status": CLAIM_STATUS.text(f.claim_status),
             "amount": money(f.fee),
             "approved_amount": money(f.approved_amount),
             "rejection_reason": rejection,

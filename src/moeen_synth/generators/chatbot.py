@@ -19,7 +19,7 @@ from moeen_synth.generators.base import (
     pick_language,
     ts,
 )
-from moeen_synth.generators.people import People, insurer_of, layout
+from moeen_synth.generators.people import People, doctor_facts, insurer_of, layout
 
 
 def flow_count(ctx: Context) -> int:
@@ -206,7 +206,7 @@ def chatbot_messages(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     people = People(ctx, f.patient + lay.offset("patient"))
     arabic = people.arabic
     doc_i = ctx.stream("chatbot_conversations", "doctor").integers(conv, 0, ctx.counts.doctors)
-    doctors = People(ctx, doc_i + lay.offset("doctor"))
+    doctors = doctor_facts(ctx).people
     step = sc.step_start[f.flow] + ordinal // 2
     reply = (
         sc.reply_start[step]
@@ -230,7 +230,9 @@ def chatbot_messages(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             ),
             "user_meta": sc.user_meta.gather(step),
             "kind": sc.kind.gather(step),
-            "doctor_name": pick_language(arabic, doctors.name_ar, doctors.name_en),
+            "doctor_name": pick_language(
+                arabic, doctors.name_ar.gather(doc_i), doctors.name_en.gather(doc_i)
+            ),
             "date": date_texts(when, arabic),
             "time": time_texts(ctx, when, arabic),
             "clinic_name": pl.Series(

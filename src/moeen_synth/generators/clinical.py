@@ -7,7 +7,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from moeen_synth.generators.base import DAY, I64, MINUTE, BlockPrefix, Context, ts
+from moeen_synth.generators.base import DAY, I64, MINUTE, BlockPrefix, Context, Labels, ts
 from moeen_synth.generators.people import People, doctor_facts, layout
 from moeen_synth.generators.scheduling import AppointmentFacts, appointment_facts
 from moeen_synth.vocab import split_list
@@ -15,6 +15,7 @@ from moeen_synth.vocab import split_list
 AGE_BANDS = ((0, 1), (2, 11), (12, 17), (18, 39), (40, 64), (65, 120))
 _BAND_STARTS = np.array([lo for lo, _ in AGE_BANDS[1:]], dtype=np.float64)
 LANGUAGES = ("ar", "en")
+RECORD_TYPE = Labels("diagnosis", "prescription", "lab_result")
 
 
 def _ragged(groups: list[list[int]]) -> tuple[I64, I64, I64]:
@@ -215,8 +216,10 @@ def medical_records(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     f = appointment_facts(ctx, parent)
     rx = has_prescription(f)
     kind = np.where(
-        ordinal == 0, "diagnosis", np.where((ordinal == 1) & rx, "prescription", "lab_result")
-    )
+        ordinal == 0,
+        RECORD_TYPE.diagnosis,
+        np.where((ordinal == 1) & rx, RECORD_TYPE.prescription, RECORD_TYPE.lab_result),
+    ).astype(np.int8)
     arabic = patient_people(ctx, f.patient).arabic
     spec = doctor_facts(ctx).spec[f.doctor]
     test = _pick(c.labs, spec, s("medical_records", "lab").uniform(rows))
@@ -225,19 +228,14 @@ def medical_records(ctx: Context, start: int, stop: int) -> pl.DataFrame:
         0.0, lo + (hi - lo) * (s("medical_records", "value").uniform(rows) * 1.4 - 0.2)
     )  # about 3 in 10 out of range
     dec = c.lab_decimals[test]
-    is_lab = kind == "lab_result"
+    is_lab = kind == RECORD_TYPE.lab_result
+    labels = pl.Series(
+        [c.label[k][lg] for k in RECORD_TYPE.names for lg in ("en", "ar")], dtype=pl.String
+    )
     frame = pl.DataFrame(
         {
-            "kind": kind,
-            "m": arabic,
-            "label": pl.Series(
-                np.where(
-                    arabic,
-                    [c.label[k]["ar"] for k in kind.tolist()],
-                    [c.label[k]["en"] for k in kind.tolist()],
-                ),
-                dtype=pl.String,
-            ),
+            "kind": RECORD_TYPE.text(kind),
+            "label": labels.gather(kind * 2 + arabic),
             "dx": _by_language(arabic, c.dx_name, f.diagnosis),
             "icd": c.icd.gather(np.maximum(f.diagnosis, 0)),
             "generic": _by_language(arabic, c.generic, f.medication),
@@ -305,7 +303,7 @@ def medical_records(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "file_path": text["file_path"],
             "file_name": text["file_name"],
             "file_size": pl.Series(size).set(pl.Series(~is_lab), None),
-            "mime_type": pl.Series(np.where(is_lab, "application/pdf", "")).set(
+            "mime_type": pl.repeat("application/pdf", len(rows), eager=True).set(
                 pl.Series(~is_lab), None
             ),
             "is_confidential": c.confidential[spec],

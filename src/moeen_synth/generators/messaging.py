@@ -17,8 +17,10 @@ from moeen_synth.generators.base import (
     MINUTE,
     BlockPrefix,
     Context,
+    Interleaved,
+    Labels,
     Sources,
-    blocks_of,
+    by_language,
     js,
     json_objects,
     money,
@@ -27,32 +29,46 @@ from moeen_synth.generators.base import (
 )
 from moeen_synth.generators.billing import ClaimTimes, claim_numbers
 from moeen_synth.generators.calendars import date_texts
-from moeen_synth.generators.people import People, layout
+from moeen_synth.generators.people import People, doctor_facts, layout
 from moeen_synth.generators.scheduling import (
+    CLAIM_STATUS,
+    PAYMENT_METHOD,
+    PAYMENT_STATUS,
+    STATUS,
     AppointmentFacts,
+    appointment_census,
     appointment_facts,
     facts_for,
     ranks,
 )
 from moeen_synth.profile import clock_minutes
 
-CHANNELS = ("in_app", "email", "sms", "push")
-DELIVERY = ("sent", "delivered", "read", "failed")
+CHANNELS = Labels("in_app", "email", "sms", "push")
+DELIVERY = Labels("sent", "delivered", "read", "failed", "pending")
 
 
 # Notices about an appointment: which appointments may send one (eligible), and which
 # do: exactly round(share * eligible) of them, drawn over their ranks among the eligible.
 NOTICES: dict[str, tuple[str, Callable[[AppointmentFacts], npt.NDArray[np.bool_]]]] = {
-    "appointment": ("appt", lambda f: np.isin(f.status, ["confirmed", "completed"])),
-    "reminder": ("remind", lambda f: np.isin(f.status, ["confirmed", "pending", "completed"])),
-    "payment": ("pay", lambda f: f.has_payment & (f.payment_status != "refunded")),
-    "claim": ("claim", lambda f: f.has_claim & (f.claim_status != "draft")),
+    "appointment": ("appt", lambda f: STATUS.isin(f.status, "confirmed", "completed")),
+    "reminder": ("remind", lambda f: STATUS.isin(f.status, "confirmed", "pending", "completed")),
+    "payment": (
+        "pay",
+        lambda f: f.has_payment & (f.payment_status != PAYMENT_STATUS.refunded),
+    ),
+    "claim": ("claim", lambda f: f.has_claim & (f.claim_status != CLAIM_STATUS.draft)),
 }
+KINDS = tuple(NOTICES)
 
 
-def _notice_prefixes(ctx: Context) -> dict[str, BlockPrefix]:
-    """Per kind, the appointments that send a notice, in two passes over the appointments:
-    eligible counts per block first, then the selection (which needs the eligible total)."""
+def notice_layout(ctx: Context) -> Interleaved:
+    """An appointment's notices, kinds in NOTICES order, appointment after appointment, so
+    one pass over the appointments renders them all."""
+    result: Interleaved = ctx.cached("notice_layout", lambda: _notice_layout(ctx))
+    return result
+
+
+def _notice_layout(ctx: Context) -> Interleaved:
     t = ctx.profile.tables.notifications
     shares = {
         "appointment": t.per_appointment,
@@ -61,42 +77,32 @@ def _notice_prefixes(ctx: Context) -> dict[str, BlockPrefix]:
         "claim": t.per_claim,
     }
     n = ctx.counts.appointments
-    blocks = blocks_of(n)
-    eligible_totals: dict[str, list[int]] = {k: [] for k in NOTICES}
-    for lo, hi in blocks:
-        f = facts_for(ctx, np.arange(lo, hi, dtype=np.int64))
-        for kind, (_, eligible) in NOTICES.items():
-            eligible_totals[kind].append(int(eligible(f).sum()))
+    census = appointment_census(ctx)
 
     def eligible_prefix(kind: str) -> BlockPrefix:
         test = NOTICES[kind][1]
-        return BlockPrefix(n, lambda a: test(facts_for(ctx, a)), totals=eligible_totals[kind])
+        return BlockPrefix(n, lambda a: test(facts_for(ctx, a)), totals=census[f"notice.{kind}"])
 
-    ranked = {kind: eligible_prefix(kind) for kind in NOTICES}
+    ranked = {kind: eligible_prefix(kind) for kind in KINDS}
 
-    def chosen(kind: str, f: AppointmentFacts, rank: I64) -> npt.NDArray[np.bool_]:
-        purpose, eligible = NOTICES[kind]
-        picked: npt.NDArray[np.bool_] = eligible(f) & ctx.share(
-            "notifications", purpose, rank, ranked[kind].total, shares[kind]
+    def chosen(kind: str, rank: I64) -> npt.NDArray[np.bool_]:
+        return ctx.share("notifications", NOTICES[kind][0], rank, ranked[kind].total, shares[kind])
+
+    def flags(a: I64) -> npt.NDArray[np.bool_]:
+        f = appointment_facts(ctx, a)
+        columns = [NOTICES[kind][1](f) & chosen(kind, ranked[kind].rank(a)) for kind in KINDS]
+        return np.stack(columns, axis=1).reshape(len(a), len(KINDS))
+
+    # A block's eligible appointments hold the ranks starts[b]..starts[b+1]-1 of their kind,
+    # so the block's chosen count follows from those ranks alone, without its facts.
+    totals = [
+        sum(
+            int(chosen(kind, np.arange(ranked[kind].starts[b], ranked[kind].starts[b + 1])).sum())
+            for kind in KINDS
         )
-        return picked
-
-    chosen_totals: dict[str, list[int]] = {k: [] for k in NOTICES}
-    for b, (lo, hi) in enumerate(blocks):
-        f = facts_for(ctx, np.arange(lo, hi, dtype=np.int64))
-        for kind, (_, eligible) in NOTICES.items():
-            e = eligible(f).astype(np.int64)
-            rank = ranked[kind].starts[b] + np.cumsum(e) - e
-            chosen_totals[kind].append(int(chosen(kind, f, rank).sum()))
-
-    def chosen_prefix(kind: str) -> BlockPrefix:
-        return BlockPrefix(
-            n,
-            lambda a: chosen(kind, facts_for(ctx, a), ranked[kind].rank(a)),
-            totals=chosen_totals[kind],
-        )
-
-    return {kind: chosen_prefix(kind) for kind in NOTICES}
+        for b in range(len(ranked[KINDS[0]].starts) - 1)
+    ]
+    return Interleaved(n, flags, totals=totals)
 
 
 def notification_sources(ctx: Context) -> Sources:
@@ -106,8 +112,7 @@ def notification_sources(ctx: Context) -> Sources:
         welcome = BlockPrefix(
             n_patients, lambda p: ctx.share("notifications", "welcome", p, n_patients, t.welcome)
         )
-        notices = _notice_prefixes(ctx)
-        return Sources((*((kind, notices[kind]) for kind in NOTICES), ("welcome", welcome)))
+        return Sources((("appointment", notice_layout(ctx)), ("welcome", welcome)))
 
     result: Sources = ctx.cached("notification_sources", build)
     return result
@@ -152,12 +157,9 @@ def time_texts(ctx: Context, epoch: I64, arabic: npt.NDArray[np.bool_]) -> pl.Se
     t = local_times(epoch)
     morning = (t.dt.hour() < 12).to_numpy()
     clock = t.dt.strftime("%-I:%M")
-    suffix = np.where(
-        arabic,
-        np.where(morning, ctx.vocab.text("am", "ar"), ctx.vocab.text("pm", "ar")),
-        np.where(morning, "AM", "PM"),
-    )
-    return clock + " " + pl.Series(suffix, dtype=pl.String)
+    v = ctx.vocab
+    suffixes = pl.Series([" PM", " AM", " " + v.text("pm", "ar"), " " + v.text("am", "ar")])
+    return clock + suffixes.gather(np.asarray(arabic, dtype=np.int8) * 2 + morning)
 
 
 def _part(ctx: Context, kind: str, rows: I64, parent: I64) -> pl.DataFrame:
@@ -184,17 +186,17 @@ def _part(ctx: Context, kind: str, rows: I64, parent: I64) -> pl.DataFrame:
         )
     f = appointment_facts(ctx, parent)
     patient = People(ctx, f.patient + lay.offset("patient"))
-    doctor = People(ctx, f.doctor + lay.offset("doctor"))
+    doctors = doctor_facts(ctx).people
     arabic = patient.arabic
-    doctor_name = pick_language(arabic, doctor.name_ar, doctor.name_en)
+    doctor_name = pick_language(
+        arabic, doctors.name_ar.gather(f.doctor), doctors.name_en.gather(f.doctor)
+    )
     if kind == "appointment":
         template, kind_type, priority = "appointment_confirmation", "appointment", "normal"
         values = {
             "doctor_name": doctor_name,
             "appointment_date": date_texts(f.start, arabic)
-            + pl.Series(
-                np.where(arabic, v.text("at_time", "ar"), v.text("at_time", "en")), dtype=pl.String
-            )
+            + by_language(arabic, v.text("at_time", "ar"), v.text("at_time", "en"))
             + time_texts(ctx, f.start, arabic),
         }
         scheduled = f.created + 2 * MINUTE
@@ -204,28 +206,29 @@ def _part(ctx: Context, kind: str, rows: I64, parent: I64) -> pl.DataFrame:
         scheduled = np.maximum(f.start - DAY, f.created + MINUTE)
     elif kind == "payment":
         template, kind_type, priority = "payment_confirmation", "payment", "normal"
-        currency = np.where(arabic, v.text("currency.sar", "ar"), v.text("currency.sar", "en"))
         values = {
             "amount": money(f.payment_amount),
-            "currency": pl.Series(currency, dtype=pl.String),
+            "currency": by_language(
+                arabic, v.text("currency.sar", "ar"), v.text("currency.sar", "en")
+            ),
         }
         paid = np.where(
-            f.payment_method == "insurance",
+            f.payment_method == PAYMENT_METHOD.insurance,
             ClaimTimes(ctx, f).paid,
-            np.where(f.status == "completed", f.end, f.created + MINUTE),
+            np.where(f.status == STATUS.completed, f.end, f.created + MINUTE),
         )
         scheduled = paid + MINUTE
     else:
         template, kind_type, priority = "claim_status_update", "payment", "normal"
         times = ClaimTimes(ctx, f)
-        status = [f"claim.status.{x}" for x in f.claim_status.tolist()]
+        status = {
+            lg: pl.Series([v.text(f"claim.status.{x}", lg) for x in CLAIM_STATUS.names])
+            for lg in ("ar", "en")
+        }
         values = {
-            "claim_number": pl.Series(claim_numbers(ctx, ranks(ctx).claim.rank(parent), f.start)),
-            "claim_status": pl.Series(
-                np.where(
-                    arabic, [v.text(k, "ar") for k in status], [v.text(k, "en") for k in status]
-                ),
-                dtype=pl.String,
+            "claim_number": claim_numbers(ctx, ranks(ctx).claim.rank(parent), f.start),
+            "claim_status": pick_language(
+                arabic, status["ar"].gather(f.claim_status), status["en"].gather(f.claim_status)
             ),
         }
         scheduled = (
@@ -235,9 +238,8 @@ def _part(ctx: Context, kind: str, rows: I64, parent: I64) -> pl.DataFrame:
     if kind in ("appointment", "reminder"):
         # The platform's Arabic templates say الدكتور before the name; a woman is الدكتورة.
         male, female = v.text("doctor.word.male", "ar"), v.text("doctor.word.female", "ar")
-        body = pick_language(
-            arabic & doctor.female, body.str.replace(male + " ", female + " ", literal=True), body
-        )
+        feminine = body.str.replace(male + " ", female + " ", literal=True)
+        body = pick_language(arabic & doctors.female[f.doctor], feminine, body)
     return pl.DataFrame(
         {
             "row": rows,
@@ -257,34 +259,38 @@ def _part(ctx: Context, kind: str, rows: I64, parent: I64) -> pl.DataFrame:
 
 
 def notifications(ctx: Context, start: int, stop: int) -> pl.DataFrame:
-    parts = [
-        _part(ctx, kind, rows, parent)
-        for kind, rows, parent, _ in notification_sources(ctx).split(start, stop)
-    ]
-    frame = pl.concat(parts, how="vertical_relaxed")
+    parts = []
+    for source, rows, parent, ordinal in notification_sources(ctx).split(start, stop):
+        if source == "welcome":
+            parts.append(_part(ctx, "welcome", rows, parent))
+            continue
+        kind = notice_layout(ctx).kind(parent, ordinal)
+        for i, name in enumerate(KINDS):
+            sel = np.flatnonzero(kind == i)
+            if len(sel):
+                parts.append(_part(ctx, name, rows[sel], parent[sel]))
+    frame = pl.concat(parts, how="vertical_relaxed").sort("row")
     rows = frame["row"].to_numpy()
     s = ctx.stream
     n = notification_count(ctx)
     scheduled = frame["scheduled"].to_numpy()
     due = scheduled <= ctx.as_of
-    state = np.array(DELIVERY, dtype=object)[
-        ctx.mix("notifications", "status", rows, n, (0.2, 0.3, 0.45, 0.05))
-    ]
-    status = np.where(due, state, "pending")
+    state = ctx.mix("notifications", "status", rows, n, (0.2, 0.3, 0.45, 0.05))
+    status = np.where(due, state, DELIVERY.pending)
     sent = np.where(
-        due & (status != "failed"),
+        due & (status != DELIVERY.failed),
         scheduled + s("notifications", "sent").integers(rows, 1, 120),
         -1,
     )
     sent = np.where(sent > ctx.as_of, ctx.as_of, sent)
     read = np.where(
-        status == "read", sent + s("notifications", "read").integers(rows, MINUTE, 2 * DAY), -1
+        status == DELIVERY.read,
+        sent + s("notifications", "read").integers(rows, MINUTE, 2 * DAY),
+        -1,
     )
     read = np.where((read > ctx.as_of) & (read >= 0), ctx.as_of, read)
     created = scheduled - s("notifications", "queued").integers(rows, 0, 5 * MINUTE)
-    channel = np.array(CHANNELS, dtype=object)[
-        ctx.mix("notifications", "channel", rows, n, (0.4, 0.2, 0.2, 0.2))
-    ]
+    channel = ctx.mix("notifications", "channel", rows, n, (0.4, 0.2, 0.2, 0.2))
     return pl.DataFrame(
         {
             "id": ctx.ids("notifications", rows),
@@ -292,8 +298,8 @@ def notifications(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "type": frame["type"],
             "title": frame["title"],
             "message": frame["message"],
-            "channel": pl.Series(channel.astype(str), dtype=pl.String),
-            "status": pl.Series(status.astype(str), dtype=pl.String),
+            "channel": CHANNELS.text(channel),
+            "status": DELIVERY.text(status),
             "priority": frame["priority"],
             "scheduled_at": ts(scheduled),
             "sent_at": ts(sent),

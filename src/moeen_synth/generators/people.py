@@ -494,6 +494,7 @@ class DoctorFacts:
     """Per-doctor facts for all doctors (their number is small): speciality, fee, age group."""
 
     def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
         v = ctx.vocab
         t = ctx.profile.tables.doctors
         names = t.specialities or [r["name_en"] for r in v.specialities]
@@ -539,6 +540,12 @@ class DoctorFacts:
                     f"{need} doctors see {label}; each needs a patient at the same "
                     "time slot. Raise the number of patients or adjust child_share."
                 )
+
+    @cached_property
+    def people(self) -> People:
+        """All doctors as People, made once: notices and replies gather names from here."""
+        d = np.arange(self.ctx.counts.doctors, dtype=np.int64)
+        return People(self.ctx, d + layout(self.ctx).offset("doctor"))
 
 
 def doctor_facts(ctx: Context) -> DoctorFacts:

@@ -30,6 +30,7 @@ from moeen_synth.generators.base import (
     BlockCache,
     BlockPrefix,
     Context,
+    Labels,
     blocks_of,
     ts,
 )
@@ -85,10 +86,15 @@ def calendars(ctx: Context) -> list[Calendar]:
     return result
 
 
+# The labels an appointment's facts carry, as int8 codes (see Labels).
+STATUS = Labels("pending", "confirmed", "completed", "no_show", "cancelled")
 STATUS_PAST = ("completed", "no_show", "cancelled")
 STATUS_FUTURE = ("pending", "confirmed", "cancelled")
-TYPES = ("consultation", "follow_up", "emergency", "surgery", "checkup")
+TYPE = Labels("consultation", "follow_up", "emergency", "surgery", "checkup")
+PAYMENT_METHOD = Labels("cash", "card", "bank_transfer", "insurance")
 SELF_PAY = ("cash", "card", "bank_transfer")
+PAYMENT_STATUS = Labels("unpaid", "paid", "partial", "refunded")
+CLAIM_STATUS = Labels("submitted", "under_review", "approved", "rejected", "paid", "draft")
 CLAIM_DONE = ("submitted", "under_review", "approved", "rejected", "paid")
 
 
@@ -214,13 +220,11 @@ class AppointmentCore:
             "appointments", "future_status", a, n, _weights(ta.future_status, STATUS_FUTURE)
         )
         self.status = np.where(
-            self.future,
-            np.array(STATUS_FUTURE, dtype=object)[fut_s],
-            np.array(STATUS_PAST, dtype=object)[past_s],
+            self.future, STATUS.codes(STATUS_FUTURE)[fut_s], STATUS.codes(STATUS_PAST)[past_s]
         )
-        self.type = np.array(TYPES, dtype=object)[
-            ctx.mix("appointments", "type", a, n, _weights(ta.types, TYPES))
-        ]
+        self.type = ctx.mix("appointments", "type", a, n, _weights(ta.types, TYPE.names)).astype(
+            np.int8
+        )
         self.fee = df.fee_halalas[self.doctor]
         # Booked before the visit and never after as_of.
         booked = self.start - ctx.stream("appointments", "booked").integers(a, 2 * HOUR, 21 * DAY)
@@ -231,12 +235,12 @@ class AppointmentCore:
         self.tries_insurance = (self.insurer >= 0) & ctx.share(
             "appointments", "use_insurance", a, n, ta.insurance_share
         )
-        self.completed = self.status == "completed"
-        self.has_claim = self.tries_insurance & (self.completed | (self.status == "confirmed"))
+        self.completed = self.status == STATUS.completed
+        self.has_claim = self.tries_insurance & (self.completed | (self.status == STATUS.confirmed))
         self.prepaid = (
             ctx.share("appointments", "prepaid", a, n, ta.prepaid_share)
             & ~self.tries_insurance
-            & np.isin(self.status, ["confirmed", "cancelled"])
+            & STATUS.isin(self.status, "confirmed", "cancelled")
         )
         self.self_pay = ~self.tries_insurance & self.completed
 
@@ -312,10 +316,10 @@ class AppointmentFacts(AppointmentCore):
         )
         self.claim_status = np.where(
             self.has_claim & completed,
-            np.array(CLAIM_DONE, dtype=object)[claim_i],
-            np.where(self.has_claim, "draft", np.array(None, dtype=object)),
-        )
-        self_pay = np.array(SELF_PAY, dtype=object)[
+            CLAIM_STATUS.codes(CLAIM_DONE)[claim_i],
+            np.where(self.has_claim, CLAIM_STATUS.draft, -1),
+        ).astype(np.int8)
+        self_pay = PAYMENT_METHOD.codes(SELF_PAY)[
             ctx.mix(
                 "appointments",
                 "method",
@@ -326,33 +330,42 @@ class AppointmentFacts(AppointmentCore):
         ]
         online = np.where(
             ctx.share("appointments", "online", r.prepaid.rank(a), r.prepaid.total, 0.5),
-            "card",
-            "bank_transfer",
+            PAYMENT_METHOD.card,
+            PAYMENT_METHOD.bank_transfer,
         )
-        rejected = self.claim_status == "rejected"
-        claim_paid = self.claim_status == "paid"
+        rejected = self.claim_status == CLAIM_STATUS.rejected
+        claim_paid = self.claim_status == CLAIM_STATUS.paid
         full = ctx.stream("insurance_claims", "full").uniform(a) < 0.6
         approved_share = np.where(full, 1.0, t.insurance_claims.coverage)
         self.approved_amount = np.where(
-            np.isin(self.claim_status, ["approved", "paid"]),
+            CLAIM_STATUS.isin(self.claim_status, "approved", "paid"),
             (self.fee * approved_share).astype(np.int64) // 100 * 100,
             -1,
         )
         # A rejected claim turns into self-pay at the desk.
         self.payment_method = np.where(
-            self.tries_insurance & ~rejected, "insurance", np.where(self.prepaid, online, self_pay)
-        ).astype(object)
-        self.payment_method[(self.status == "pending") & ~self.prepaid] = None
-        self.payment_method[self.status == "no_show"] = None
-        self.payment_method[(self.status == "cancelled") & ~self.prepaid] = None
-        self.payment_status = np.full(len(a), "unpaid", dtype=object)
-        self.payment_status[self.self_pay | (completed & rejected)] = "paid"
-        self.payment_status[self.prepaid & (self.status != "cancelled")] = "paid"
-        self.payment_status[claim_paid] = np.where(
-            self.approved_amount[claim_paid] < self.fee[claim_paid], "partial", "paid"
+            self.tries_insurance & ~rejected,
+            PAYMENT_METHOD.insurance,
+            np.where(self.prepaid, online, self_pay),
+        ).astype(np.int8)
+        status = self.status
+        cancelled = status == STATUS.cancelled
+        unpaid_yet = (
+            ((status == STATUS.pending) & ~self.prepaid)
+            | (status == STATUS.no_show)
+            | (cancelled & ~self.prepaid)
         )
-        self.payment_status[self.prepaid & (self.status == "cancelled")] = "refunded"
-        self.has_payment = self.payment_status != "unpaid"
+        self.payment_method[unpaid_yet] = -1
+        self.payment_status = np.full(len(a), PAYMENT_STATUS.unpaid, dtype=np.int8)
+        self.payment_status[self.self_pay | (completed & rejected)] = PAYMENT_STATUS.paid
+        self.payment_status[self.prepaid & ~cancelled] = PAYMENT_STATUS.paid
+        self.payment_status[claim_paid] = np.where(
+            self.approved_amount[claim_paid] < self.fee[claim_paid],
+            PAYMENT_STATUS.partial,
+            PAYMENT_STATUS.paid,
+        )
+        self.payment_status[self.prepaid & cancelled] = PAYMENT_STATUS.refunded
+        self.has_payment = self.payment_status != PAYMENT_STATUS.unpaid
         self.payment_amount = np.where(claim_paid, self.approved_amount, self.fee)
 
         tr = t.medical_records
@@ -457,26 +470,46 @@ def appointment_facts(ctx: Context, a: npt.ArrayLike) -> AppointmentFacts:
     return AppointmentFacts.merge(len(a), parts)
 
 
+def appointment_census(ctx: Context) -> dict[str, list[int]]:
+    """Per parent block, the totals the child layouts over appointments need, made in one
+    pass over the appointments' facts: payments, medical records, and the appointments
+    eligible for each kind of notice."""
+    from moeen_synth.generators.clinical import record_counts
+    from moeen_synth.generators.messaging import NOTICES
+
+    def build() -> dict[str, list[int]]:
+        counts: dict[str, Callable[[AppointmentFacts], npt.ArrayLike]] = {
+            "payments": lambda f: f.has_payment,
+            "medical_records": record_counts,
+            **{f"notice.{kind}": eligible for kind, (_, eligible) in NOTICES.items()},
+        }
+        totals: dict[str, list[int]] = {name: [] for name in counts}
+        for lo, hi in blocks_of(ctx.counts.appointments):
+            f = facts_for(ctx, np.arange(lo, hi, dtype=np.int64))
+            for name, count in counts.items():
+                totals[name].append(int(np.asarray(count(f), dtype=np.int64).sum()))
+        return totals
+
+    result: dict[str, list[int]] = ctx.cached("appointment_census", build)
+    return result
+
+
 def appointment_children(ctx: Context) -> dict[str, BlockPrefix]:
-    """Children that follow from AppointmentFacts, laid out in one shared pass: payments
-    (one per paid, partly paid or refunded visit) and medical records (a diagnosis, then a
-    prescription and a lab result, per completed visit)."""
+    """Children that follow from AppointmentFacts: payments (one per paid, partly paid or
+    refunded visit) and medical records (a diagnosis, then a prescription and a lab result,
+    per completed visit)."""
     from moeen_synth.generators.clinical import record_counts
 
     def build() -> dict[str, BlockPrefix]:
         n = ctx.counts.appointments
+        census = appointment_census(ctx)
         counts: dict[str, Callable[[AppointmentFacts], npt.ArrayLike]] = {
             "payments": lambda f: f.has_payment,
             "medical_records": record_counts,
         }
-        totals: dict[str, list[int]] = {name: [] for name in counts}
-        for lo, hi in blocks_of(n):
-            f = facts_for(ctx, np.arange(lo, hi, dtype=np.int64))
-            for name, count in counts.items():
-                totals[name].append(int(np.asarray(count(f), dtype=np.int64).sum()))
 
         def prefix(count: Callable[[AppointmentFacts], npt.ArrayLike], name: str) -> BlockPrefix:
-            return BlockPrefix(n, lambda a: count(facts_for(ctx, a)), totals=totals[name])
+            return BlockPrefix(n, lambda a: count(facts_for(ctx, a)), totals=census[name])
 
         return {name: prefix(count, name) for name, count in counts.items()}
 
@@ -493,7 +526,7 @@ def appointments(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     follow_date = np.where(
         f.follow_up, f.start + ctx.stream("appointments", "fu_days").integers(a, 7, 43) * DAY, -1
     )
-    done = np.isin(f.status, ["completed", "no_show"])
+    done = STATUS.isin(f.status, "completed", "no_show")
     updated = np.where(
         done,
         f.end + ctx.stream("appointments", "closed").integers(a, 60, HOUR),
@@ -508,10 +541,10 @@ def appointments(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "doctor_id": ctx.ids("doctors", f.doctor),
             "scheduled_at": ts(f.start),
             "duration_minutes": np.full(len(a), SLOT // MINUTE),
-            "type": f.type.tolist(),
-            "status": f.status.tolist(),
-            "payment_status": f.payment_status.tolist(),
-            "payment_method": f.payment_method.tolist(),
+            "type": TYPE.text(f.type),
+            "status": STATUS.text(f.status),
+            "payment_status": PAYMENT_STATUS.text(f.payment_status),
+            "payment_method": PAYMENT_METHOD.text(f.payment_method),
             "notes": pl.Series([None] * len(a), dtype=pl.String),
             "diagnosis": diagnosis,
             "prescription": prescription,

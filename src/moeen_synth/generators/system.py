@@ -3,66 +3,94 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from moeen_synth.generators.base import (
     DAY,
     HOUR,
+    I64,
     MINUTE,
     BlockPrefix,
     Context,
-    Every,
-    Sources,
+    Interleaved,
+    blocks_of,
     js,
     json_objects,
     ts,
 )
 from moeen_synth.generators.billing import payment_index
 from moeen_synth.generators.people import People, layout
-from moeen_synth.generators.scheduling import appointment_facts
+from moeen_synth.generators.scheduling import (
+    PAYMENT_METHOD,
+    appointment_census,
+    appointment_facts,
+)
 
 # Documentation address blocks (RFC 5737): never a real client.
 NETWORKS = ("192.0.2", "198.51.100", "203.0.113")
 
 
-def audit_sources(ctx: Context) -> Sources:
-    def build() -> Sources:
+AUDITED = ("appointment", "payment")  # entity types, in their order within an appointment
+
+
+def audit_layout(ctx: Context) -> Interleaved:
+    """Per appointment: its creation, for a share of the appointments, then the completion
+    of its payment, for every payment; one pass over the appointments makes both."""
+
+    def build() -> Interleaved:
         share = ctx.profile.tables.activity.audit_per_appointment
         n = ctx.counts.appointments
-        picked = BlockPrefix(n, lambda a: ctx.share("audit_logs", "appointments", a, n, share))
-        return Sources((("appointment", picked), ("payment", Every(payment_index(ctx).total))))
 
-    result: Sources = ctx.cached("audit_sources", build)
+        def flags(a: I64) -> npt.NDArray[np.bool_]:
+            logged = ctx.share("audit_logs", "appointments", a, n, share)
+            return np.stack([logged, appointment_facts(ctx, a).has_payment], axis=1)
+
+        payments = appointment_census(ctx)["payments"]
+        totals = [
+            int(ctx.share("audit_logs", "appointments", np.arange(lo, hi), n, share).sum())
+            + payments[b]
+            for b, (lo, hi) in enumerate(blocks_of(n))
+        ]
+        return Interleaved(n, flags, totals=totals)
+
+    result: Interleaved = ctx.cached("audit_layout", build)
     return result
 
 
 def audit_count(ctx: Context) -> int:
-    return audit_sources(ctx).total
+    return audit_layout(ctx).total
 
 
 def audit_logs(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     lay = layout(ctx)
+    rows = np.arange(start, stop, dtype=np.int64)
+    parent, ordinal = audit_layout(ctx).locate(rows)
+    which = audit_layout(ctx).kind(parent, ordinal)
     parts = []
-    for kind, rows, parent, _ in audit_sources(ctx).split(start, stop):
+    for i, kind in enumerate(AUDITED):
+        sel = np.flatnonzero(which == i)
+        if not len(sel):
+            continue
+        a = parent[sel]
+        f = appointment_facts(ctx, a)
         if kind == "appointment":
-            f = appointment_facts(ctx, parent)
-            entity = ctx.ids("appointments", parent)
+            entity = ctx.ids("appointments", a)
             new = json_objects(
-                status=pl.repeat("pending", len(rows), eager=True), scheduled_at=pl.Series(f.start)
+                status=pl.repeat("pending", len(sel), eager=True), scheduled_at=pl.Series(f.start)
             )
             when = f.created
         else:
-            f = appointment_facts(ctx, payment_index(ctx).locate(parent)[0])
-            entity = ctx.ids("payments", parent)
+            entity = ctx.ids("payments", payment_index(ctx).rank(a))
             new = json_objects(
-                status=pl.repeat("completed", len(rows), eager=True),
-                method=pl.Series(f.payment_method.astype(str), dtype=pl.String),
+                status=pl.repeat("completed", len(sel), eager=True),
+                method=PAYMENT_METHOD.text(f.payment_method),
             )
             when = np.minimum(f.end, ctx.as_of)
         parts.append(
             pl.DataFrame(
                 {
-                    "row": rows,
+                    "row": rows[sel],
                     "user": f.patient + lay.offset("patient"),
                     "action": f"{kind}.{'created' if kind == 'appointment' else 'completed'}",
                     "entity_type": kind,
@@ -72,8 +100,7 @@ def audit_logs(ctx: Context, start: int, stop: int) -> pl.DataFrame:
                 }
             )
         )
-    frame = pl.concat(parts, how="vertical_relaxed")
-    rows = frame["row"].to_numpy()
+    frame = pl.concat(parts, how="vertical_relaxed").sort("row")
     s = ctx.stream
     networks = pl.Series(NETWORKS, dtype=pl.String)
     agents = pl.Series([r["user_agent"] for r in ctx.vocab.user_agents], dtype=pl.String)
