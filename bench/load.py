@@ -6,8 +6,9 @@ same run. Not a test; prints medians of several runs.
 (1) generation only: rows/s of every table's generator, no database;
 (2) end to end: ``moeen-synth --profile P`` into an empty database (a subprocess, so its peak
     RSS is measured), rows/s;
-(3) the floor: the same rows already encoded as CSV files, COPYed into the bare tables
-    (foreign keys and secondary indexes dropped) plus rebuilding them, in one transaction;
+(3) the floor: the same rows already encoded as binary COPY files (the form the tool sends),
+    COPYed into the bare tables (foreign keys and secondary indexes dropped) plus
+    rebuilding them, in one transaction;
 and the ratio (2)/(3). The server is the embedded one in a temporary directory unless --dsn
 names another (whose role must be allowed to create databases).
 """
@@ -32,7 +33,8 @@ from moeen_synth import profile as profiles
 from moeen_synth import run
 from moeen_synth.db import bulk, migrate
 from moeen_synth.db.embedded import EmbeddedServer
-from moeen_synth.encode import csv_bytes
+from moeen_synth.encode_binary import HEADER, TRAILER, copy_binary_parts
+from moeen_synth.sinks.columns import sql_types
 
 
 def generation(name: str) -> tuple[int, float]:
@@ -76,12 +78,15 @@ def encode_all(name: str, folder: Path) -> list[tuple[str, list[str], Path, int]
     for spec, total in run.plan(ctx):
         if not total:
             continue
-        path = folder / f"{spec.name}.csv"
+        path = folder / f"{spec.name}.copy"
         columns: list[str] = []
         with open(path, "wb") as out:
+            out.write(HEADER)
             for frame in run.blocks(ctx, spec, total):
                 columns = frame.columns
-                out.write(csv_bytes(frame))
+                _, body, _ = copy_binary_parts(frame, sql_types()[spec.name])
+                out.write(body)
+            out.write(TRAILER)
         files.append((spec.name, columns, path, total))
     return files
 
@@ -94,7 +99,7 @@ def floor(files: list[tuple[str, list[str], Path, int]], dsn: str) -> float:
         deferred = bulk.defer(conn, [f[0] for f in files])
         with conn.cursor() as cur:
             for table, columns, path, _ in files:
-                stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+                stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(
                     sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
                 )
                 with cur.copy(stmt) as copy, open(path, "rb") as data:

@@ -16,7 +16,7 @@ from moeen_synth.generators import TABLES, TableSpec
 from moeen_synth.generators.base import Context
 from moeen_synth.profile import Profile
 from moeen_synth.sinks.parquet import read_batches
-from moeen_synth.sinks.postgres import Block, CsvStream
+from moeen_synth.sinks.postgres import Block, CopyData
 
 READ_BYTES = 1 << 20
 
@@ -92,7 +92,7 @@ class ExportedFiles:
                     path = s.directory / name
                     if s.format == "csv":
                         _check_header(path, entry.columns)
-                        yield spec, CsvStream(entry.columns, _chunks(path), entry.rows)
+                        yield spec, CopyData(entry.columns, _chunks(path), entry.rows)
                     else:
                         for frame in read_batches(path):
                             yield spec, frame

@@ -178,7 +178,7 @@ class Generated:
         for spec, _, block in generate_ahead(
             ctx,
             slices,
-            lambda _, frame: encode_block(frame),  # on the generating threads
+            lambda spec, frame: encode_block(spec.name, frame),  # on the generating threads
             block_rows=self.block_rows,
             workers=self.workers,
         ):

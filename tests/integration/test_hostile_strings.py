@@ -19,10 +19,11 @@ from hypothesis import strategies as st
 from moeen_synth import profile as profiles
 from moeen_synth import run
 from moeen_synth.db import migrate as migrations
+from moeen_synth.encode import csv_bytes
 from moeen_synth.generators import BY_NAME
 from moeen_synth.sinks.csv import CsvSink
 from moeen_synth.sinks.parquet import ParquetSink, read_batches
-from moeen_synth.sinks.postgres import CsvStream, PostgresSink
+from moeen_synth.sinks.postgres import CopyData, PostgresSink
 from moeen_synth.sinks.sql import SqlSink, file_of
 from tests.dbtools import run_psql
 
@@ -129,7 +130,14 @@ def test_hostile_strings_come_back_unchanged_through_every_path(
             sink.copy(table, frame)
 
         through(conn, direct)
-        results["copy"] = stored(conn)
+        results["copy binary"] = stored(conn)
+
+        def direct_csv(table: str, frame: pl.DataFrame) -> None:
+            block = CopyData(frame.columns, [csv_bytes(frame)], frame.height, header=False)
+            sink.copy(table, block)
+
+        through(conn, direct_csv)
+        results["copy csv"] = stored(conn)
 
         def via_csv(table: str, frame: pl.DataFrame) -> None:
             files = CsvSink(work / "csv")
@@ -137,7 +145,7 @@ def test_hostile_strings_come_back_unchanged_through_every_path(
             files.begin(table, frame.columns, frame.height)
             files.write(table, files.prepare(table, frame), frame.height)
             path = work / "csv" / files.end(table)[0].path
-            sink.copy(table, CsvStream(frame.columns, [path.read_bytes()], frame.height))
+            sink.copy(table, CopyData(frame.columns, [path.read_bytes()], frame.height))
 
         through(conn, via_csv)
         results["csv"] = stored(conn)

@@ -1,41 +1,51 @@
-"""PostgreSQL sink: COPY in CSV form, inside the caller's transaction.
+"""PostgreSQL sink: COPY inside the caller's transaction.
 
-A block is either a generated frame, encoded here in one vectorised call, or a CSV file
-written by the CSV sink, streamed to COPY as it is. Reference tables go through a temporary
-table and ``INSERT ... ON CONFLICT DO NOTHING`` to merge with the platform's default rows.
+A block is either a generated frame, encoded in binary COPY form (see ``encode_binary``),
+or a CSV file written by the CSV sink, streamed to COPY as it is. Reference tables go
+through a temporary table and ``INSERT ... ON CONFLICT DO NOTHING`` to merge with the
+platform's default rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 import psycopg
 from psycopg import sql
 
+from moeen_synth import encode_binary
 from moeen_synth.encode import csv_bytes
+from moeen_synth.sinks.columns import sql_types
 from moeen_synth.sinks.files import FileRecord
 
 
 @dataclass
-class CsvStream:
-    """Rows already in COPY's CSV form: a CSV sink's file (with its header line) or a block
-    encoded ahead on a generating thread."""
+class CopyData:
+    """Rows already in one of COPY's forms: a CSV sink's file (CSV with its header line), or
+    a block encoded ahead on a generating thread (binary)."""
 
     columns: list[str]
-    chunks: Iterable[bytes]
+    chunks: Iterable[bytes | memoryview]
     rows: int
+    format: Literal["csv", "binary"] = "csv"
     header: bool = True
 
 
-Block = pl.DataFrame | CsvStream
+Block = pl.DataFrame | CopyData
 
 
-def encode_block(frame: pl.DataFrame) -> CsvStream:
-    """A generated block in COPY's CSV form."""
-    return CsvStream(frame.columns, [csv_bytes(frame)], frame.height, header=False)
+def encode_block(table: str, frame: pl.DataFrame) -> CopyData:
+    """A generated block in binary COPY form, or CSV where the table has a column type the
+    binary encoder does not know (a schema newer than this tool)."""
+    types = sql_types().get(table, {})
+    if all(c in types and encode_binary.supported(types[c]) for c in frame.columns):
+        return CopyData(
+            frame.columns, encode_binary.copy_binary_parts(frame, types), frame.height, "binary"
+        )
+    return CopyData(frame.columns, [csv_bytes(frame)], frame.height, "csv", header=False)
 
 
 class PostgresSink:
@@ -52,8 +62,8 @@ class PostgresSink:
     def begin(self, table: str, columns: list[str], total: int) -> None:
         pass
 
-    def prepare(self, table: str, frame: pl.DataFrame) -> CsvStream:
-        return encode_block(frame)
+    def prepare(self, table: str, frame: pl.DataFrame) -> CopyData:
+        return encode_block(table, frame)
 
     def write(self, table: str, prepared: Block, rows: int) -> None:
         self.copy(table, prepared)
@@ -66,15 +76,16 @@ class PostgresSink:
 
     def copy(self, table: str, block: Block) -> int:
         """COPY one block; return how many rows were stored (merged rows may be skipped)."""
-        chunks: Iterable[bytes]
         if isinstance(block, pl.DataFrame):
             if block.height == 0:
                 return 0
-            columns, chunks, header, rows = block.columns, [csv_bytes(block)], False, block.height
-        else:
-            columns, chunks, header, rows = block.columns, block.chunks, block.header, block.rows
+            block = encode_block(table, block)
+        columns, chunks, rows = block.columns, block.chunks, block.rows
         names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
-        options = sql.SQL("(FORMAT csv, HEADER true)" if header else "(FORMAT csv)")
+        if block.format == "binary":
+            options = sql.SQL("(FORMAT binary)")
+        else:
+            options = sql.SQL("(FORMAT csv, HEADER true)" if block.header else "(FORMAT csv)")
         key = self.merge_keys.get(table)
         with self.conn.cursor() as cur:
             target = sql.Identifier(table if key is None else f"moeen_stage_{table}")
