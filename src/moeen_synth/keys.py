@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+import pyarrow as pa
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
@@ -175,7 +176,11 @@ def uuid_text(head: U64, mid: U64, tail: U64) -> pl.Series:
     text = np.full((n, 36), ord("-"), dtype=np.uint8)
     for k, (lo, hi) in enumerate(_GROUPS):
         text[:, lo + k : hi + k] = digits[:, lo:hi]
-    return pl.Series(np.ascontiguousarray(text).view("S36").ravel()).cast(pl.String)
+    # Through an arrow binary array: ten times faster into polars than a numpy S36 array.
+    offsets = np.arange(0, (n + 1) * 36, 36, dtype=np.int64)
+    data = pa.py_buffer(np.ascontiguousarray(text).reshape(-1))
+    arrow = pa.Array.from_buffers(pa.large_binary(), n, [None, pa.py_buffer(offsets), data])
+    return pl.Series(arrow).cast(pl.String)
 
 
 def uuids(seed: int, table: str, idx: npt.ArrayLike, namespace: int = 0) -> pl.Series:

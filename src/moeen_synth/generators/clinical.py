@@ -3,6 +3,8 @@ them, lab results with units and ranges, and the medical records of completed vi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 import polars as pl
@@ -208,6 +210,12 @@ def _fixed(values: npt.NDArray[np.float64], decimals: I64) -> pl.Series:
     ).to_series()
 
 
+def _on(rows: npt.NDArray[np.bool_], make: Callable[[], pl.Series]) -> pl.Series:
+    """A string column with ``make()``'s values at ``rows`` and NULL elsewhere."""
+    out = pl.repeat(None, len(rows), dtype=pl.String, eager=True)
+    return out.scatter(np.flatnonzero(rows), make()) if rows.any() else out
+
+
 def medical_records(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     c = clinic(ctx)
     s = ctx.stream
@@ -242,9 +250,10 @@ def medical_records(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "med": _by_language(arabic, c.med_text, f.medication),
             "lab": _by_language(arabic, c.lab_name, test),
             "unit": c.lab_unit.gather(test),
-            "value": _fixed(value, dec),
-            "lo": _fixed(lo, dec),
-            "hi": _fixed(hi, dec),
+            # formatted for the lab rows only (the others never show them)
+            "value": _on(is_lab, lambda: _fixed(value[is_lab], dec[is_lab])),
+            "lo": _on(is_lab, lambda: _fixed(lo[is_lab], dec[is_lab])),
+            "hi": _on(is_lab, lambda: _fixed(hi[is_lab], dec[is_lab])),
             "code": c.lab_code.gather(test),
             "row": pl.Series(rows + 1).cast(pl.String),
             "patient": ctx.ids("patients", f.patient),
