@@ -7,7 +7,7 @@ same run. Not a test; prints medians of several runs.
 (2) end to end: ``moeen-synth --profile P`` into an empty database (a subprocess, so its peak
     RSS is measured), rows/s;
 (3) the floor: the same rows already encoded as binary COPY files (the form the tool sends),
-    COPYed into the bare tables (foreign keys and secondary indexes dropped) plus
+    COPYed (FREEZE) into the bare tables (foreign keys and secondary indexes dropped) plus
     rebuilding them, in one transaction;
 and the ratio (2)/(3). The server is the embedded one in a temporary directory unless --dsn
 names another (whose role must be allowed to create databases).
@@ -97,10 +97,16 @@ def floor(files: list[tuple[str, list[str], Path, int]], dsn: str) -> float:
     with psycopg.connect(dsn) as conn:
         t0 = time.perf_counter()
         deferred = bulk.defer(conn, [f[0] for f in files])
+        # As the tool does: the generated tables emptied in the transaction, COPY FREEZE.
+        frozen = [f[0] for f in files if f[0] in run.GENERATED_TABLES]
+        conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(map(sql.Identifier, frozen))))
         with conn.cursor() as cur:
             for table, columns, path, _ in files:
-                stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(
-                    sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+                options = "FORMAT binary, FREEZE true" if table in frozen else "FORMAT binary"
+                stmt = sql.SQL("COPY {} ({}) FROM STDIN ({})").format(
+                    sql.Identifier(table),
+                    sql.SQL(", ").join(map(sql.Identifier, columns)),
+                    sql.SQL(options),
                 )
                 with cur.copy(stmt) as copy, open(path, "rb") as data:
                     while chunk := data.read(1 << 20):

@@ -25,8 +25,6 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from moeen_synth.errors import LoadError
-
 HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 TRAILER = struct.pack(">h", -1)
 _PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01, PostgreSQL's epoch, in Unix microseconds
@@ -49,6 +47,13 @@ _FIXED = {
 _TEXT = re.compile(r"^(text|character varying(\(\d+\))?|varchar(\(\d+\))?|json)$")
 _NUMERIC = re.compile(r"^numeric\((\d+),(\d+)\)$")
 _OTHER = ("uuid", "jsonb", "inet", "date", "timestamp with time zone", "text[]")
+
+
+class NotBinary(ValueError):
+    """A column this encoder cannot put in binary form with the exact meaning the text form
+    has (a type it does not know, a float or over-long fraction for numeric, an address
+    that is not IPv4, text that is not a UUID): the caller sends the block as CSV."""
+
 
 Fields = list[pa.Array]  # arrow binary arrays whose row-wise concatenation is the fields
 
@@ -108,7 +113,7 @@ def _column(s: pl.Series, sql_type: str, lead: bytes) -> Fields:
         return _variable(_utf8(s), null, lead, version=b"\x01")
     if _TEXT.match(sql_type):
         return _variable(_utf8(s), null, lead)
-    raise LoadError(f"binary COPY cannot encode a column of type {sql_type}")
+    raise NotBinary(f"no binary encoding for type {sql_type}")
 
 
 def _length_prefix(
@@ -193,7 +198,7 @@ def _uuid_bytes(s: pl.Series, null: npt.NDArray[np.bool_]) -> npt.NDArray[np.uin
     dashes = text[:, [8, 13, 18, 23]] == ord("-")
     bad = ~null & ((lengths != 36) | (nibbles == 255).any(axis=1) | ~dashes.all(axis=1))
     if bad.any():
-        raise LoadError(f"not a UUID: {s.filter(pl.Series(bad))[0]!r}")
+        raise NotBinary(f"not a UUID: {s.filter(pl.Series(bad))[0]!r}")
     return ((nibbles[:, 0::2] << 4) | nibbles[:, 1::2]).astype(np.uint8)
 
 
@@ -202,7 +207,7 @@ def _inet_bytes(s: pl.Series, null: npt.NDArray[np.bool_]) -> npt.NDArray[np.uin
     parts = s.fill_null("0.0.0.0").str.split_exact(".", 3).struct.unnest()
     octets = parts.select(pl.all().cast(pl.UInt8, strict=False))
     if octets.null_count().sum_horizontal()[0] or parts.width != 4:
-        raise LoadError("binary COPY encodes IPv4 host addresses only, as a.b.c.d")
+        raise NotBinary("binary COPY encodes IPv4 host addresses only, as a.b.c.d")
     out = np.empty((len(s), 8), dtype=np.uint8)
     out[:, :4] = (2, 32, 0, 4)  # PGSQL_AF_INET, /32, inet (not cidr), 4 bytes
     out[:, 4:] = octets.to_numpy()
@@ -214,11 +219,18 @@ def _numeric_bytes(
 ) -> npt.NDArray[np.uint8]:
     """numeric(p, s) in base-10000 digits, a fixed count per column: the server strips the
     leading and trailing zero digits itself."""
+    # The server rounds extra fraction digits of numeric input; polars would truncate them,
+    # and a float's text may round otherwise than its binary value: both go as CSV.
     if s.dtype.is_float():
-        scaled = np.round(s.fill_null(0).to_numpy() * 10**scale).astype(np.int64)
-    else:
-        decimal = s.cast(pl.String).cast(pl.Decimal(min(38, precision + 1), scale))
-        scaled = decimal.fill_null(0).to_physical().cast(pl.Int64).to_numpy()
+        raise NotBinary("numeric from floats goes as text")
+    text = s.cast(pl.String)
+    if text.str.contains(r"\.\d{" + str(scale + 1) + ",}").any():
+        raise NotBinary(f"numeric text with more than {scale} fraction digits")
+    try:
+        decimal = text.cast(pl.Decimal(min(38, precision), scale))
+    except pl.exceptions.InvalidOperationError as exc:
+        raise NotBinary(str(exc)) from exc
+    scaled = decimal.fill_null(0).to_physical().cast(pl.Int64).to_numpy()
     negative = scaled < 0
     magnitude = np.abs(scaled)
     int_groups = max(1, -(-(precision - scale) // 4))

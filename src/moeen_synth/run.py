@@ -281,7 +281,10 @@ def load(
             total_rows = sum(n for _, n in work)
             use_bulk = total_rows >= BULK_THRESHOLD if bulk is None else bulk
             deferred = bulk_load.defer(conn, [s.name for s, n in work if n]) if use_bulk else None
-            sink = PostgresSink(conn, {t.name: t.merge_key for t in TABLES if t.merge_key})
+            frozen = _empty_for_freeze(conn, work) if use_bulk and mode != "append" else []
+            sink = PostgresSink(
+                conn, {t.name: t.merge_key for t in TABLES if t.merge_key}, frozenset(frozen)
+            )
             _copy_all(
                 work, feed.blocks(ctx, work), sink, result, progress=progress, fail_after=fail_after
             )
@@ -325,6 +328,23 @@ def load(
         conn.autocommit = True
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _empty_for_freeze(
+    conn: psycopg.Connection[Any], work: list[tuple[TableSpec, int]]
+) -> list[str]:
+    """TRUNCATE the (already empty) generated tables in this transaction, so COPY may load
+    them frozen: rows stored as visible to all, so the checks after (and every reader) do
+    not set hint bits on every row, which dirties every page of a fresh load (at load-1m,
+    the first scan took 5.8 s after a plain COPY, 0.4 s after COPY FREEZE). Their foreign
+    keys are already dropped (bulk mode), so TRUNCATE touches no other table. Under
+    wal_level = minimal (the embedded server's) the COPY also writes no WAL."""
+    tables = [spec.name for spec, n in work if n and spec.name in GENERATED_TABLES]
+    if tables:
+        conn.execute(
+            sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(sql.Identifier(t) for t in tables))
+        )
+    return tables
 
 
 def _copy_all(

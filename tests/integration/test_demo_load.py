@@ -165,6 +165,15 @@ def test_bulk_path_gives_the_same_content_and_schema(make_db: Callable[[], str])
     assert content_digest(plain) == content_digest(bulk)
     with psycopg.connect(plain) as a, psycopg.connect(bulk) as b:
         assert diff_catalogs(read_catalog(a), read_catalog(b)) == []
+        # The bulk path loads the generated tables with COPY FREEZE, which marks their pages
+        # all-visible (ANALYZE reads that into relallvisible); plain COPY leaves them unmarked.
+        visible = """SELECT relname, relpages, relallvisible FROM pg_class
+            WHERE relname = ANY(%s) AND relpages > 0"""
+        tables = list(run.GENERATED_TABLES)
+        frozen = b.execute(visible, (tables,)).fetchall()
+        assert frozen and all(pages == seen for _, pages, seen in frozen), frozen
+        a.execute("ANALYZE")
+        assert all(seen == 0 for _, _, seen in a.execute(visible, (tables,)).fetchall())
 
 
 def test_bulk_path_failure_in_rebuild_rolls_back(fresh_dsn: str) -> None:

@@ -38,13 +38,15 @@ Block = pl.DataFrame | CopyData
 
 
 def encode_block(table: str, frame: pl.DataFrame) -> CopyData:
-    """A generated block in binary COPY form, or CSV where the table has a column type the
-    binary encoder does not know (a schema newer than this tool)."""
+    """A generated block in binary COPY form, or as CSV where a column has no exact binary
+    form (a type the encoder does not know, say in a schema newer than this tool)."""
     types = sql_types().get(table, {})
     if all(c in types and encode_binary.supported(types[c]) for c in frame.columns):
-        return CopyData(
-            frame.columns, encode_binary.copy_binary_parts(frame, types), frame.height, "binary"
-        )
+        try:
+            parts = encode_binary.copy_binary_parts(frame, types)
+            return CopyData(frame.columns, parts, frame.height, "binary")
+        except encode_binary.NotBinary:
+            pass
     return CopyData(frame.columns, [csv_bytes(frame)], frame.height, "csv", header=False)
 
 
@@ -54,10 +56,16 @@ class PostgresSink:
     format = "postgres"
 
     def __init__(
-        self, conn: psycopg.Connection[Any], merge_keys: dict[str, tuple[str, ...]]
+        self,
+        conn: psycopg.Connection[Any],
+        merge_keys: dict[str, tuple[str, ...]],
+        freeze: frozenset[str] = frozenset(),
     ) -> None:
+        """``freeze``: tables emptied by TRUNCATE in this transaction, which COPY loads
+        frozen (no later pass must set every row's hint bits; see ``run.load``)."""
         self.conn = conn
         self.merge_keys = merge_keys
+        self.freeze = freeze
 
     def begin(self, table: str, columns: list[str], total: int) -> None:
         pass
@@ -82,11 +90,13 @@ class PostgresSink:
             block = encode_block(table, block)
         columns, chunks, rows = block.columns, block.chunks, block.rows
         names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
-        if block.format == "binary":
-            options = sql.SQL("(FORMAT binary)")
-        else:
-            options = sql.SQL("(FORMAT csv, HEADER true)" if block.header else "(FORMAT csv)")
         key = self.merge_keys.get(table)
+        settings = ["FORMAT binary" if block.format == "binary" else "FORMAT csv"]
+        if block.format == "csv" and block.header:
+            settings.append("HEADER true")
+        if table in self.freeze and key is None:
+            settings.append("FREEZE true")
+        options = sql.SQL(f"({', '.join(settings)})")
         with self.conn.cursor() as cur:
             target = sql.Identifier(table if key is None else f"moeen_stage_{table}")
             if key is not None:
