@@ -280,7 +280,14 @@ def _export(
 
 
 def _print_summary(result: run.LoadResult) -> None:
-    table = Table(title=f"loaded {result.rows:,} rows in {result.seconds:.2f} s")
+    copying = sum(t.seconds for t in result.tables)
+    table = Table(
+        title=f"loaded {result.rows:,} rows in {result.seconds:.2f} s",
+        caption=(
+            f"COPY {copying:.1f} s, rebuild {result.rebuild_seconds:.1f} s, "
+            f"checks {result.check_seconds:.1f} s"
+        ),
+    )
     table.add_column("table")
     table.add_column("rows", justify="right")
     table.add_column("seconds", justify="right")

@@ -74,6 +74,7 @@ class LoadResult:
     report: Report | None = None
     seconds: float = 0.0
     rebuild_seconds: float = 0.0
+    check_seconds: float = 0.0
 
     @property
     def rows(self) -> int:
@@ -276,9 +277,10 @@ def load(
                 _truncate(conn, ctx)
             feed = source or Generated(workers=workers, block_rows=block_rows)
             work = feed.plan(ctx)
-            if progress:
-                progress("plan", 1, 1)
             total_rows = sum(n for _, n in work)
+            if progress:
+                tables = sum(1 for _, n in work if n)
+                progress(f"plan: {total_rows:,} rows in {tables} tables", 0, 0)
             use_bulk = total_rows >= BULK_THRESHOLD if bulk is None else bulk
             deferred = bulk_load.defer(conn, [s.name for s, n in work if n]) if use_bulk else None
             frozen = _empty_for_freeze(conn, work) if use_bulk and mode != "append" else []
@@ -304,8 +306,19 @@ def load(
                         f"{str(exc).strip().splitlines()[0]}"
                     ) from exc
                 result.rebuild_seconds = time.perf_counter() - t0
-            report = validate(conn, as_of=profile.as_of, schema=result.schema_state != "foreign")
+            t0 = time.perf_counter()
+            report = validate(
+                conn,
+                as_of=profile.as_of,
+                schema=result.schema_state != "foreign",
+                step=(
+                    (lambda name, i, n: progress(f"check {i + 1}/{n}: {name}", 0, 0))
+                    if progress
+                    else None
+                ),
+            )
             result.report = report
+            result.check_seconds = time.perf_counter() - t0
             if not report.ok:
                 raise LoadError(
                     "the loaded data failed validation; nothing was kept:\n  "

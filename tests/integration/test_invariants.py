@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import psycopg
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from moeen_synth import run
 from moeen_synth.db.validate import validate
@@ -19,13 +20,14 @@ from tests.unit.test_generators import profiles_strategy
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(prof=profiles_strategy())
+@given(prof=profiles_strategy(), bulk=st.booleans())
 def test_every_invariant_holds_for_random_profiles(
-    make_db: Callable[[], str], prof: Profile
+    make_db: Callable[[], str], prof: Profile, bulk: bool
 ) -> None:
     dsn = make_db()
     with psycopg.connect(dsn, autocommit=True) as conn:
-        result = run.load(conn, prof)
+        # bulk: the large-load path (indexes and foreign keys rebuilt, COPY FREEZE)
+        result = run.load(conn, prof, bulk=bulk)
         report = validate(conn)
 
     assert result.report is not None and result.report.ok, result.report.failures
