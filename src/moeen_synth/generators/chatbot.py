@@ -61,7 +61,7 @@ class ConversationFacts:
         self.patient = conversation_index(ctx).locate(c)[0]
         flows = ctx.vocab.chatbot_flows
         self.flow = ctx.stream("chatbot_conversations", "flow").integers(c, 0, len(flows))
-        steps = np.array([len(flows[i]["steps"]) for i in self.flow.tolist()], dtype=np.int64)
+        steps = np.array([len(f["steps"]) for f in flows], dtype=np.int64)[self.flow]
         self.abandoned = ctx.share(
             "chatbot_conversations", "abandoned", c, conversation_count(ctx), t.abandoned_share
         )

@@ -4,6 +4,7 @@ translation and setting rows moeen-synth adds to the platform's defaults."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -138,11 +139,19 @@ def render(
     ar, en = tpl[name], tpl[f"{name}_en"]
     frame = pl.DataFrame({"m": arabic, **values})
 
+    def filled(template: str) -> pl.Expr:
+        # The template cut at its placeholders and joined again with the values: one
+        # concatenation instead of a search-and-replace over the text per placeholder.
+        parts = re.split(r"(\{\{\w+\}\})", template)
+        pieces = [
+            pl.col(part[2:-2]) if part.startswith("{{") and part[2:-2] in values else pl.lit(part)
+            for part in parts
+            if part
+        ]
+        return pl.concat_str(pieces) if pieces else pl.lit("")
+
     def fill(field: str) -> pl.Expr:
-        text = pl.when("m").then(pl.lit(ar[field])).otherwise(pl.lit(en[field]))
-        for key in values:
-            text = text.str.replace_all("{{" + key + "}}", pl.col(key), literal=True)
-        return text.alias(field)
+        return pl.when("m").then(filled(ar[field])).otherwise(filled(en[field])).alias(field)
 
     out = frame.select(fill("subject"), fill("body"))
     return out["subject"], out["body"]

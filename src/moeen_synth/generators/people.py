@@ -180,9 +180,7 @@ class People:
         self.u = np.asarray(u, dtype=np.int64)
         self.lay: Layout = ctx.cached("layout", lambda: layout(ctx))
         self.role = self.lay.role_index(self.u)
-        t = ctx.profile.tables
-        n = len(self.u)
-        self.pools = pl_ = pools(ctx)
+        self.pools = pools(ctx)
         s = ctx.stream
 
         n_users = self.lay.users
@@ -196,52 +194,85 @@ class People:
         q = min(1.0, ctx.profile.arabic_share / arab_fraction)
         self.arabic = arab & ctx.share("users", "language", self.u, n_users, q)
 
+    # The rest is made when first asked for: many child tables need only a person's
+    # language or sex, and names and ages are most of a People's cost.
+    @cached_property
+    def _names(self) -> tuple[I64, I64, I64]:
+        """Indices of (first, father's, family) name in the name pools."""
+        s, pl_ = self.ctx.stream, self.pools
         combos = [(g, o) for g in GENDERS for o in ORIGINS]
         gender_code = self.female.astype(np.int64)
-        self.first = _pool_pick(
+        first = _pool_pick(
             pl_.first,
             combos,
             gender_code * len(ORIGINS) + self.origin,
             s("users", "first").uniform(self.u),
         )
-        self.father = _pool_pick(
-            pl_.first, combos, self.origin, s("users", "father").uniform(self.u)
-        )
+        father = _pool_pick(pl_.first, combos, self.origin, s("users", "father").uniform(self.u))
         # A son is rarely named after his own father: draw again on a clash.
         for attempt in range(4):
-            clash = self.father == self.first
+            clash = father == first
             if not clash.any():
                 break
             again = _pool_pick(
                 pl_.first, combos, self.origin, s("users", f"father_again{attempt}").uniform(self.u)
             )
-            self.father = np.where(clash, again, self.father)
-        self.family = _pool_pick(
-            pl_.family, ORIGINS, self.origin, s("users", "family").uniform(self.u)
-        )
+            father = np.where(clash, again, father)
+        family = _pool_pick(pl_.family, ORIGINS, self.origin, s("users", "family").uniform(self.u))
+        return first, father, family
 
-        # Ages: children and adults among patients by layout (see ``patient_groups``).
-        as_of_day = ctx.as_of // DAY
+    @property
+    def first(self) -> I64:
+        return self._names[0]
+
+    @property
+    def father(self) -> I64:
+        return self._names[1]
+
+    @property
+    def family(self) -> I64:
+        return self._names[2]
+
+    @cached_property
+    def age_years(self) -> npt.NDArray[np.float64]:
+        """Ages: children and adults among patients by layout (see ``patient_groups``)."""
+        ctx, s, n = self.ctx, self.ctx.stream, len(self.u)
+        n_users = self.lay.users
         age_u = s("users", "age").uniform(self.u)
         lo = np.full(n, 24.0)
         hi = np.full(n, 58.0)
         lo[self.role == ROLES.index("doctor")] = 30.0
         hi[self.role == ROLES.index("doctor")] = 66.0
         child = self.is_child()
-        adult = is_patient & ~child
-        bands = t.patients.adult_ages
+        adult = (self.role == ROLES.index("patient")) & ~child
+        bands = ctx.profile.tables.patients.adult_ages
         edges = np.array([age_band(label) for label in bands], dtype=np.float64)
         band = ctx.mix("users", "adult_age", self.u, n_users, list(bands.values()))
         lo[adult], hi[adult] = edges[band[adult], 0], edges[band[adult], 1] - 0.01
         lo[child], hi[child] = 0.1, 17.9
-        self.age_years = lo + (hi - lo) * age_u
-        self.birth_day = as_of_day - (self.age_years * 365.25).astype(np.int64)
+        age: npt.NDArray[np.float64] = lo + (hi - lo) * age_u
+        return age
 
-        # Accounts exist before the history window opens, so every event follows them.
-        window_start = ctx.as_of - ctx.profile.history_days * DAY
-        self.created = window_start - s("users", "created").integers(self.u, 30 * DAY, 900 * DAY)
-        self.nationality_i = s("users", "nationality").integers(self.u, 0, 60)
-        self.phone_n = s("users", "phone").integers(self.u, 0, 100_000_000)
+    @cached_property
+    def birth_day(self) -> I64:
+        birth: I64 = self.ctx.as_of // DAY - (self.age_years * 365.25).astype(np.int64)
+        return birth
+
+    @cached_property
+    def created(self) -> I64:
+        """Accounts exist before the history window opens, so every event follows them."""
+        window_start = self.ctx.as_of - self.ctx.profile.history_days * DAY
+        return window_start - self.ctx.stream("users", "created").integers(
+            self.u, 30 * DAY, 900 * DAY
+        )
+
+    @cached_property
+    def nationality_i(self) -> I64:
+        return self.ctx.stream("users", "nationality").integers(self.u, 0, 60)
+
+    @cached_property
+    def phone_n(self) -> I64:
+        return self.ctx.stream("users", "phone").integers(self.u, 0, 100_000_000)
 
     def is_child(self) -> npt.NDArray[np.bool_]:
         p = self.u - self.lay.offset("patient")
