@@ -92,12 +92,16 @@ def copy_binary_parts(frame: pl.DataFrame, types: dict[str, str]) -> list[bytes 
 def _column(s: pl.Series, sql_type: str, lead: bytes) -> Fields:
     null = s.is_null().to_numpy()
     if sql_type in _FIXED:
-        values = s.fill_null(0).to_numpy().astype(_FIXED[sql_type])
-        return [_fixed(values.view(np.uint8).reshape(len(s), -1), null, lead)]
+        return [_fixed(_number_bytes(s, sql_type), null, lead)]
     if sql_type == "timestamp with time zone":
+        # a naive time would mean the session's time zone in text form: not exact here
+        if not (isinstance(s.dtype, pl.Datetime) and s.dtype.time_zone):
+            raise NotBinary(f"timestamptz from {s.dtype}")
         us = s.dt.epoch("us").fill_null(0).to_numpy() - _PG_EPOCH_US
         return [_fixed(us.astype(">i8").view(np.uint8).reshape(len(s), 8), null, lead)]
     if sql_type == "date":
+        if s.dtype != pl.Date:
+            raise NotBinary(f"date from {s.dtype}")
         days = s.cast(pl.Int32).fill_null(0).to_numpy() - _PG_EPOCH_DAYS
         return [_fixed(days.astype(">i4").view(np.uint8).reshape(len(s), 4), null, lead)]
     if sql_type == "uuid":
@@ -114,6 +118,29 @@ def _column(s: pl.Series, sql_type: str, lead: bytes) -> Fields:
     if _TEXT.match(sql_type):
         return _variable(_utf8(s), null, lead)
     raise NotBinary(f"no binary encoding for type {sql_type}")
+
+
+def _number_bytes(s: pl.Series, sql_type: str) -> npt.NDArray[np.uint8]:
+    """Booleans and numbers in their big-endian form; a value out of the type's range (which
+    the text form would refuse) or a column of another kind is not for binary."""
+    kind = _FIXED[sql_type]
+    if sql_type == "boolean":
+        if s.dtype != pl.Boolean:
+            raise NotBinary(f"boolean from {s.dtype}")
+        values = s.fill_null(False).to_numpy()
+    elif sql_type in ("real", "double precision"):
+        if not s.dtype.is_numeric():
+            raise NotBinary(f"{sql_type} from {s.dtype}")
+        values = s.fill_null(0).to_numpy()
+    else:
+        if not s.dtype.is_integer():
+            raise NotBinary(f"{sql_type} from {s.dtype}")
+        values = s.fill_null(0).to_numpy()
+        limits = np.iinfo(np.dtype(kind).newbyteorder("="))
+        if len(values) and (values.min() < limits.min or values.max() > limits.max):
+            raise NotBinary(f"a value out of the range of {sql_type}")
+    out: npt.NDArray[np.uint8] = values.astype(kind).view(np.uint8).reshape(len(s), -1)
+    return out
 
 
 def _length_prefix(

@@ -132,10 +132,11 @@ def test_binary_copy_stores_what_csv_copy_stores(conn: Any, rows: list[dict[str,
         ("u", "not-a-uuid-at-all-but-36-chars-long!", "not a UUID"),
         ("m", "1.005", "fraction digits"),  # the server rounds to 1.01; polars would cut
         ("ip", "2001:db8::1", "IPv4"),
+        ("i", 2**31, "out of the range"),  # int64 in the frame, integer in the table
     ],
 )
 def test_values_without_an_exact_binary_form_go_as_csv(
-    conn: Any, column: str, value: str, why: str
+    conn: Any, column: str, value: Any, why: str
 ) -> None:
     frame = frame_of([{k: None for k in TYPES} | {column: value}])
     with pytest.raises(NotBinary, match=why):
@@ -148,3 +149,9 @@ def test_a_block_without_an_exact_binary_form_is_sent_as_csv() -> None:
 
     assert encode_block("payments", amounts("12.50", "7.00")).format == "binary"
     assert encode_block("payments", amounts("12.50", "1.005")).format == "csv"
+
+    # A naive time means the session's time zone in text form; only UTC-aware is binary.
+    naive = pl.DataFrame({"paid_at": [dt.datetime(2026, 1, 1, 9)]})
+    assert encode_block("payments", naive).format == "csv"
+    aware = naive.with_columns(pl.col("paid_at").dt.replace_time_zone("UTC"))
+    assert encode_block("payments", aware).format == "binary"
