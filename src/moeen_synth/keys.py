@@ -8,6 +8,7 @@ finaliser over a key mixed with the index), vectorised over numpy arrays.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any
 
@@ -121,6 +122,7 @@ def quota_ranked(
     return category, pos - starts[category]
 
 
+@functools.lru_cache(maxsize=1024)  # a few dozen quotas, asked for once per block
 def _affine(seed: int, names: tuple[object, ...], n: int) -> tuple[int, int]:
     """The keyed bijection of 0..n-1 that quotas cut: i -> (i * mult + shift) % n."""
     key = int(stream_key(seed, *names))

@@ -165,8 +165,7 @@ class BlockPrefix:
         a = np.asarray(parent, dtype=np.int64)
         out = np.empty(a.shape, dtype=np.int64)
         blocks = a // self.block
-        for b in np.unique(blocks).tolist():
-            sel = blocks == b
+        for b, sel in _by_block(blocks):
             out[sel] = self.starts[b] + self._offsets(b)[a[sel] - b * self.block]
         return out
 
@@ -175,14 +174,27 @@ class BlockPrefix:
         parent = np.empty(j.shape, dtype=np.int64)
         ordinal = np.empty(j.shape, dtype=np.int64)
         blocks = np.searchsorted(self.starts, j, side="right").astype(np.int64) - 1
-        for b in np.unique(blocks).tolist():
-            sel = blocks == b
+        for b, sel in _by_block(blocks):
             local = self._offsets(b)
             rel = j[sel] - self.starts[b]
             p = np.searchsorted(local, rel, side="right").astype(np.int64) - 1
             parent[sel] = b * self.block + p
             ordinal[sel] = rel - local[p]
         return parent, ordinal
+
+
+def _by_block(blocks: I64) -> list[tuple[int, npt.NDArray[np.bool_] | slice]]:
+    """(block, the positions in it) for each block present. Rows usually fall in one or two
+    blocks: a whole slice then, with no sort; np.unique only for rows spread wide."""
+    if len(blocks) == 0:
+        return []
+    first, last = int(blocks.min()), int(blocks.max())
+    if first == last:
+        return [(first, slice(None))]
+    if last - first <= 8:
+        found = [(b, blocks == b) for b in range(first, last + 1)]
+        return [(b, sel) for b, sel in found if sel.any()]
+    return [(b, blocks == b) for b in np.unique(blocks).tolist()]
 
 
 def block_sum(counts: Callable[[I64], npt.ArrayLike], lo: int, hi: int) -> int:
