@@ -22,7 +22,7 @@ from moeen_synth.errors import LoadError, SchemaError, TargetNotEmptyError, Usag
 from moeen_synth.generators import TABLES, TableSpec
 from moeen_synth.generators.base import Context
 from moeen_synth.profile import Profile
-from moeen_synth.sinks.postgres import Block, PostgresSink, encode_block
+from moeen_synth.sinks.postgres import Block, PostgresSink, Types, encode_block, target_types
 
 BLOCK_ROWS = 50_000  # default rows per generated block (--chunk-size); rows never depend on it
 REFERENCE_TABLES = (
@@ -168,6 +168,7 @@ class Generated:
 
     workers: int = 2
     block_rows: int = BLOCK_ROWS
+    types: Types | None = None  # the target's column types, for binary COPY
 
     def plan(self, ctx: Context) -> list[tuple[TableSpec, int]]:
         return plan(ctx)
@@ -179,7 +180,8 @@ class Generated:
         for spec, _, block in generate_ahead(
             ctx,
             slices,
-            lambda spec, frame: encode_block(spec.name, frame),  # on the generating threads
+            # encoded on the generating threads
+            lambda spec, frame: encode_block(spec.name, frame, self.types),
             block_rows=self.block_rows,
             workers=self.workers,
         ):
@@ -275,7 +277,8 @@ def load(
             ctx = context(profile, namespace)
             if mode == "truncate":
                 _truncate(conn, ctx)
-            feed = source or Generated(workers=workers, block_rows=block_rows)
+            types = target_types(conn)
+            feed = source or Generated(workers=workers, block_rows=block_rows, types=types)
             work = feed.plan(ctx)
             total_rows = sum(n for _, n in work)
             if progress:
@@ -285,7 +288,7 @@ def load(
             deferred = bulk_load.defer(conn, [s.name for s, n in work if n]) if use_bulk else None
             frozen = _empty_for_freeze(conn, work) if use_bulk and mode != "append" else []
             sink = PostgresSink(
-                conn, {t.name: t.merge_key for t in TABLES if t.merge_key}, frozenset(frozen)
+                conn, {t.name: t.merge_key for t in TABLES if t.merge_key}, frozenset(frozen), types
             )
             _copy_all(
                 work, feed.blocks(ctx, work), sink, result, progress=progress, fail_after=fail_after

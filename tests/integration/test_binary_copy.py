@@ -155,3 +155,26 @@ def test_a_block_without_an_exact_binary_form_is_sent_as_csv() -> None:
     assert encode_block("payments", naive).format == "csv"
     aware = naive.with_columns(pl.col("paid_at").dt.replace_time_zone("UTC"))
     assert encode_block("payments", aware).format == "binary"
+
+
+def test_binary_copy_follows_the_target_tables_own_types(fresh_dsn: str) -> None:
+    """A platform-made schema may declare a column otherwise than ours (here inet as text,
+    jsonb as text): each value goes in the target column's binary form, or as CSV."""
+    from moeen_synth import profile as profiles
+    from moeen_synth import run
+    from moeen_synth.db import migrate as migrations
+    from moeen_synth.sinks.postgres import PostgresSink
+
+    ctx = run.context(profiles.load("demo"))
+    spec, total = next((s, n) for s, n in run.plan(ctx) if s.name == "audit_logs")
+    assert spec.generate is not None
+    frame = spec.generate(ctx, 0, total)
+    with psycopg.connect(fresh_dsn, autocommit=True) as c:
+        migrations.migrate(c)
+        c.execute("ALTER TABLE audit_logs DROP CONSTRAINT IF EXISTS audit_logs_user_id_fkey")
+        c.execute("ALTER TABLE audit_logs ALTER COLUMN ip_address TYPE text")
+        c.execute("ALTER TABLE audit_logs ALTER COLUMN new_values TYPE text")
+        PostgresSink(c, {}).copy("audit_logs", frame)
+        stored = c.execute("SELECT ip_address, new_values FROM audit_logs ORDER BY id").fetchall()
+    expected = frame.sort("id").select("ip_address", "new_values").rows()
+    assert stored == expected

@@ -37,13 +37,34 @@ class CopyData:
 Block = pl.DataFrame | CopyData
 
 
-def encode_block(table: str, frame: pl.DataFrame) -> CopyData:
-    """A generated block in binary COPY form, or as CSV where a column has no exact binary
-    form (a type the encoder does not know, say in a schema newer than this tool)."""
-    types = sql_types().get(table, {})
-    if all(c in types and encode_binary.supported(types[c]) for c in frame.columns):
+Types = dict[str, dict[str, str]]  # {table: {column: type as format_type() spells it}}
+
+_COLUMN_TYPES = """
+SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
+FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'
+  AND a.attnum > 0 AND NOT a.attisdropped
+"""
+
+
+def target_types(conn: psycopg.Connection[Any]) -> Types:
+    """The target's own column types. Binary COPY sends each value in its column's binary
+    form, so it must follow the table as it is (a platform-made schema may differ from
+    ours), not as this tool's schema declares it."""
+    types: Types = {}
+    for table, column, sql_type in conn.execute(_COLUMN_TYPES):
+        types.setdefault(table, {})[column] = sql_type
+    return types
+
+
+def encode_block(table: str, frame: pl.DataFrame, types: Types | None = None) -> CopyData:
+    """A generated block in binary COPY form for tables of ``types`` (by default this tool's
+    schema), or as CSV where a column has no exact binary form (a type the encoder does not
+    know, a value it cannot send exactly)."""
+    columns = (types if types is not None else sql_types()).get(table, {})
+    if all(c in columns and encode_binary.supported(columns[c]) for c in frame.columns):
         try:
-            parts = encode_binary.copy_binary_parts(frame, types)
+            parts = encode_binary.copy_binary_parts(frame, columns)
             return CopyData(frame.columns, parts, frame.height, "binary")
         except encode_binary.NotBinary:
             pass
@@ -60,18 +81,21 @@ class PostgresSink:
         conn: psycopg.Connection[Any],
         merge_keys: dict[str, tuple[str, ...]],
         freeze: frozenset[str] = frozenset(),
+        types: Types | None = None,
     ) -> None:
         """``freeze``: tables emptied by TRUNCATE in this transaction, which COPY loads
-        frozen (no later pass must set every row's hint bits; see ``run.load``)."""
+        frozen (no later pass must set every row's hint bits; see ``run.load``).
+        ``types``: the target's column types (``target_types``), read here if not given."""
         self.conn = conn
         self.merge_keys = merge_keys
         self.freeze = freeze
+        self.types = types if types is not None else target_types(conn)
 
     def begin(self, table: str, columns: list[str], total: int) -> None:
         pass
 
     def prepare(self, table: str, frame: pl.DataFrame) -> CopyData:
-        return encode_block(table, frame)
+        return encode_block(table, frame, self.types)
 
     def write(self, table: str, prepared: Block, rows: int) -> None:
         self.copy(table, prepared)
@@ -87,7 +111,7 @@ class PostgresSink:
         if isinstance(block, pl.DataFrame):
             if block.height == 0:
                 return 0
-            block = encode_block(table, block)
+            block = encode_block(table, block, self.types)
         columns, chunks, rows = block.columns, block.chunks, block.rows
         names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
         key = self.merge_keys.get(table)
