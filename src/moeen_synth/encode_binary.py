@@ -285,6 +285,8 @@ def _text_arrays(s: pl.Series) -> pa.Array:
         if items is None:
             out.append(None)
             continue
+        if any(x is None for x in items):
+            raise NotBinary("text[] with NULL elements goes as text")
         encoded = [str(x).encode() for x in items]
         if not encoded:
             out.append(struct.pack(">iii", 0, 0, _TEXT_OID))

@@ -133,6 +133,7 @@ def test_binary_copy_stores_what_csv_copy_stores(conn: Any, rows: list[dict[str,
         ("m", "1.005", "fraction digits"),  # the server rounds to 1.01; polars would cut
         ("ip", "2001:db8::1", "IPv4"),
         ("i", 2**31, "out of the range"),  # int64 in the frame, integer in the table
+        ("a", ["x", None], "NULL elements"),
     ],
 )
 def test_values_without_an_exact_binary_form_go_as_csv(
