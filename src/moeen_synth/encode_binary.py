@@ -167,34 +167,39 @@ def _binary(rows: npt.NDArray[np.uint8], keep: npt.NDArray[np.bool_]) -> pa.Arra
     )
 
 
-def _fixed(values: npt.NDArray[np.uint8], null: npt.NDArray[np.bool_], lead: bytes) -> pa.Array:
-    """Fixed-width values (a row of bytes each) with their length before them; a NULL is the
-    length -1 alone."""
-    n, width = values.shape
-    lead_bytes = np.frombuffer(lead, dtype=np.uint8)
+def _with_length(
+    lead: bytes,
+    lengths: npt.NDArray[np.int64],
+    tail: npt.NDArray[np.uint8],
+    null: npt.NDArray[np.bool_],
+) -> pa.Array:
+    """Per row: ``lead``, the field's length (-1 for NULL), then ``tail``'s row of bytes,
+    which a NULL leaves out."""
+    n, width = tail.shape
     rows = np.empty((n, len(lead) + 4 + width), dtype=np.uint8)
-    rows[:, : len(lead)] = lead_bytes
-    rows[:, len(lead) : len(lead) + 4] = _length_prefix(np.full(n, width, np.int64), null)
-    rows[:, len(lead) + 4 :] = values
+    rows[:, : len(lead)] = np.frombuffer(lead, dtype=np.uint8)
+    rows[:, len(lead) : len(lead) + 4] = _length_prefix(lengths, null)
+    rows[:, len(lead) + 4 :] = tail
     keep = np.ones(rows.shape, dtype=bool)
     keep[:, len(lead) + 4 :] = ~null[:, None]
     return _binary(rows, keep)
+
+
+def _fixed(values: npt.NDArray[np.uint8], null: npt.NDArray[np.bool_], lead: bytes) -> pa.Array:
+    """Fixed-width values (a row of bytes each) with their length before them."""
+    n, width = values.shape
+    return _with_length(lead, np.full(n, width, np.int64), values, null)
 
 
 def _variable(
     payload: pa.Array, null: npt.NDArray[np.bool_], lead: bytes, version: bytes = b""
 ) -> Fields:
     """Variable-length values: a prefix (lead, length, and jsonb's version byte) then the
-    bytes. The length counts the version byte; a NULL is the length -1 alone."""
+    bytes. The length counts the version byte."""
     lengths = pc.binary_length(payload).fill_null(0).to_numpy(zero_copy_only=False)
-    n = len(null)
-    head = np.empty((n, len(lead) + 4 + len(version)), dtype=np.uint8)
-    head[:, : len(lead)] = np.frombuffer(lead, dtype=np.uint8)
-    head[:, len(lead) : len(lead) + 4] = _length_prefix(lengths + len(version), null)
-    head[:, len(lead) + 4 :] = np.frombuffer(version, dtype=np.uint8)
-    keep = np.ones(head.shape, dtype=bool)
-    keep[:, len(lead) + 4 :] = ~null[:, None]
-    return [_binary(head, keep), pc.fill_null(payload, b"")]
+    tail = np.broadcast_to(np.frombuffer(version, dtype=np.uint8), (len(null), len(version)))
+    head = _with_length(lead, lengths + len(version), tail, null)
+    return [head, pc.fill_null(payload, b"")]
 
 
 def _utf8(s: pl.Series) -> pa.Array:

@@ -206,17 +206,6 @@ def blocks_of(n: int, block: int = PARENT_BLOCK) -> list[tuple[int, int]]:
     return [(lo, min(n, lo + block)) for lo in range(0, n, block)]
 
 
-class Every:
-    """One child per parent: child j is parent j's."""
-
-    def __init__(self, n: int) -> None:
-        self.total = n
-
-    def locate(self, child: npt.ArrayLike) -> tuple[I64, I64]:
-        j = np.asarray(child, dtype=np.int64)
-        return j, np.zeros_like(j)
-
-
 class Interleaved:
     """Children of several kinds per parent, laid out parent after parent and, within a
     parent, in the order of the kinds: one pass over the parents makes all kinds.
@@ -238,11 +227,17 @@ class Interleaved:
     def locate(self, child: npt.ArrayLike) -> tuple[I64, I64]:
         return self.prefix.locate(child)
 
-    def kind(self, parent: I64, ordinal: I64) -> I64:
-        """Which kind (column of ``flags``) the ``ordinal``-th child of ``parent`` is."""
+    def by_kind(self, rows: I64, parent: I64, ordinal: I64) -> list[tuple[int, I64, I64]]:
+        """Child ``rows`` (the ``ordinal``-th children of ``parent``) grouped by kind:
+        (kind, its rows, their parents), for kinds present, in kind order."""
         seen = np.cumsum(self.flags(parent), axis=1)
-        kind: I64 = np.argmax(seen > ordinal[:, None], axis=1).astype(np.int64)
-        return kind
+        kind = np.argmax(seen > ordinal[:, None], axis=1)
+        groups = []
+        for k in range(seen.shape[1]):
+            sel = np.flatnonzero(kind == k)
+            if len(sel):
+                groups.append((k, rows[sel], parent[sel]))
+        return groups
 
 
 @dataclass(frozen=True)
@@ -299,9 +294,6 @@ class Labels:
         c = np.asarray(codes, dtype=np.int64)
         out = self._text.gather(np.maximum(c, 0))
         return out.set(pl.Series(c < 0), None) if (c < 0).any() else out
-
-    def names_of(self, codes: npt.ArrayLike) -> list[str | None]:
-        return [None if c < 0 else self.names[c] for c in np.asarray(codes).tolist()]
 
 
 # -- column helpers -------------------------------------------------------------------------

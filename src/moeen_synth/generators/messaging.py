@@ -273,11 +273,8 @@ def notifications(ctx: Context, start: int, stop: int) -> pl.DataFrame:
         if source == "welcome":
             parts.append(_part(ctx, "welcome", rows, parent))
             continue
-        kind = notice_layout(ctx).kind(parent, ordinal)
-        for i, name in enumerate(KINDS):
-            sel = np.flatnonzero(kind == i)
-            if len(sel):
-                parts.append(_part(ctx, name, rows[sel], parent[sel]))
+        for kind, kind_rows, kind_parent in notice_layout(ctx).by_kind(rows, parent, ordinal):
+            parts.append(_part(ctx, KINDS[kind], kind_rows, kind_parent))
     frame = pl.concat(parts, how="vertical_relaxed").sort("row")
     rows = frame["row"].to_numpy()
     s = ctx.stream

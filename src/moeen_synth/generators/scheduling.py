@@ -470,17 +470,26 @@ def appointment_facts(ctx: Context, a: npt.ArrayLike) -> AppointmentFacts:
     return AppointmentFacts.merge(len(a), parts)
 
 
+Count = Callable[[AppointmentFacts], npt.ArrayLike]  # children per appointment
+
+
+def _child_counts() -> dict[str, Count]:
+    """Payments (one per paid, partly paid or refunded visit) and medical records (a
+    diagnosis, then a prescription and a lab result, per completed visit)."""
+    from moeen_synth.generators.clinical import record_counts
+
+    return {"payments": lambda f: f.has_payment, "medical_records": record_counts}
+
+
 def appointment_census(ctx: Context) -> dict[str, list[int]]:
     """Per parent block, the totals the child layouts over appointments need, made in one
     pass over the appointments' facts: payments, medical records, and the appointments
     eligible for each kind of notice."""
-    from moeen_synth.generators.clinical import record_counts
     from moeen_synth.generators.messaging import NOTICES
 
     def build() -> dict[str, list[int]]:
-        counts: dict[str, Callable[[AppointmentFacts], npt.ArrayLike]] = {
-            "payments": lambda f: f.has_payment,
-            "medical_records": record_counts,
+        counts: dict[str, Count] = {
+            **_child_counts(),
             **{f"notice.{kind}": eligible for kind, (_, eligible) in NOTICES.items()},
         }
         totals: dict[str, list[int]] = {name: [] for name in counts}
@@ -495,23 +504,17 @@ def appointment_census(ctx: Context) -> dict[str, list[int]]:
 
 
 def appointment_children(ctx: Context) -> dict[str, BlockPrefix]:
-    """Children that follow from AppointmentFacts: payments (one per paid, partly paid or
-    refunded visit) and medical records (a diagnosis, then a prescription and a lab result,
-    per completed visit)."""
-    from moeen_synth.generators.clinical import record_counts
+    """The layouts of the children that follow from AppointmentFacts (``_child_counts``),
+    their block totals from the census."""
 
     def build() -> dict[str, BlockPrefix]:
         n = ctx.counts.appointments
         census = appointment_census(ctx)
-        counts: dict[str, Callable[[AppointmentFacts], npt.ArrayLike]] = {
-            "payments": lambda f: f.has_payment,
-            "medical_records": record_counts,
-        }
 
-        def prefix(count: Callable[[AppointmentFacts], npt.ArrayLike], name: str) -> BlockPrefix:
+        def prefix(count: Count, name: str) -> BlockPrefix:
             return BlockPrefix(n, lambda a: count(facts_for(ctx, a)), totals=census[name])
 
-        return {name: prefix(count, name) for name, count in counts.items()}
+        return {name: prefix(count, name) for name, count in _child_counts().items()}
 
     result: dict[str, BlockPrefix] = ctx.cached("appointment_children", build)
     return result

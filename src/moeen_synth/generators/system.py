@@ -65,32 +65,29 @@ def audit_count(ctx: Context) -> int:
 def audit_logs(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     lay = layout(ctx)
     rows = np.arange(start, stop, dtype=np.int64)
-    parent, ordinal = audit_layout(ctx).locate(rows)
-    which = audit_layout(ctx).kind(parent, ordinal)
+    audit = audit_layout(ctx)
+    parent, ordinal = audit.locate(rows)
     parts = []
-    for i, kind in enumerate(AUDITED):
-        sel = np.flatnonzero(which == i)
-        if not len(sel):
-            continue
-        a = parent[sel]
+    for k, kind_rows, a in audit.by_kind(rows, parent, ordinal):
+        kind = AUDITED[k]
         f = appointment_facts(ctx, a)
         if kind == "appointment":
             entity = ctx.ids("appointments", a)
             new = json_objects(
-                status=pl.repeat("pending", len(sel), eager=True), scheduled_at=pl.Series(f.start)
+                status=pl.repeat("pending", len(a), eager=True), scheduled_at=pl.Series(f.start)
             )
             when = f.created
         else:
             entity = ctx.ids("payments", payment_index(ctx).rank(a))
             new = json_objects(
-                status=pl.repeat("completed", len(sel), eager=True),
+                status=pl.repeat("completed", len(a), eager=True),
                 method=PAYMENT_METHOD.text(f.payment_method),
             )
             when = np.minimum(f.end, ctx.as_of)
         parts.append(
             pl.DataFrame(
                 {
-                    "row": rows[sel],
+                    "row": kind_rows,
                     "user": f.patient + lay.offset("patient"),
                     "action": f"{kind}.{'created' if kind == 'appointment' else 'completed'}",
                     "entity_type": kind,
