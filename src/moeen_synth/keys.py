@@ -159,30 +159,58 @@ def _permute32(key: np.uint64, x: U64) -> U64:
     return x & mask
 
 
-# Two hex digits per byte value, as one little-endian uint16 whose bytes are the digits.
-_HEX_PAIRS = np.array(
-    [ord(f"{b:02x}"[0]) | ord(f"{b:02x}"[1]) << 8 for b in range(256)], dtype="<u2"
-)
-_GROUPS = ((0, 8), (8, 12), (12, 16), (16, 20), (20, 32))  # hex digits of each dash group
+_LOW32 = np.uint64(0xFFFFFFFF)
+_DASH = np.uint64(ord("-"))
+
+
+def _hex8(v: U64) -> U64:
+    """The low 32 bits of each value as 8 lower-case hex digits: a uint64 whose bytes, in
+    memory (little-endian) order, are the ASCII digits in reading order."""
+    x = v & _LOW32
+    # Spread the 8 nibbles over the 8 bytes (nibble i to byte i), then reverse the bytes so
+    # the most significant digit comes first.
+    x = (x | (x << np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
+    x = (x | (x << np.uint64(8))) & np.uint64(0x00FF00FF00FF00FF)
+    x = (x | (x << np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    x = x.byteswap()
+    # '0' + nibble, and 'a' - '0' - 10 = 39 more for the nibbles above 9.
+    letters = ((x + np.uint64(0x0606060606060606)) >> np.uint64(4)) & np.uint64(0x0101010101010101)
+    result: U64 = x + np.uint64(0x3030303030303030) + letters * np.uint64(39)
+    return result
 
 
 def uuid_text(head: U64, mid: U64, tail: U64) -> pl.Series:
-    """Format 32 + 32 + 64 bits as UUID strings, vectorised (no per-row Python formatting)."""
+    """Format the low 32 bits of ``head``, the high 32 of ``mid`` and all 64 of ``tail`` as
+    UUID strings, eight digits per integer operation (no per-row Python, no per-byte work).
+
+    Each UUID's 36 characters are written as five 64-bit words (40 bytes, the last 4 unused)
+    and handed to polars as an arrow string-view array over them, which it takes without a
+    copy: three times faster than cutting the words into a packed 36-byte layout.
+    """
     n = len(head)
-    words = np.empty((n, 3), dtype=">u8")  # big-endian: byte order is digit order
-    words[:, 0] = head << np.uint64(32)
-    words[:, 1] = mid
-    words[:, 2] = tail
-    raw = words.view(np.uint8).reshape(n, 24)[:, np.r_[0:4, 8:12, 16:24]]  # the 16 used bytes
-    digits = np.ascontiguousarray(_HEX_PAIRS[raw]).view(np.uint8).reshape(n, 32)
-    text = np.full((n, 36), ord("-"), dtype=np.uint8)
-    for k, (lo, hi) in enumerate(_GROUPS):
-        text[:, lo + k : hi + k] = digits[:, lo:hi]
-    # Through an arrow binary array: ten times faster into polars than a numpy S36 array.
-    offsets = np.arange(0, (n + 1) * 36, 36, dtype=np.int64)
-    data = pa.py_buffer(np.ascontiguousarray(text).reshape(-1))
-    arrow = pa.Array.from_buffers(pa.large_binary(), n, [None, pa.py_buffer(offsets), data])
-    return pl.Series(arrow).cast(pl.String)
+    h = _hex8(head)  # digits 0-7
+    m = _hex8(mid >> np.uint64(32))  # digits 8-15
+    t = _hex8(tail >> np.uint64(32))  # digits 16-23
+    u = _hex8(tail)  # digits 24-31
+    s8, s16, s24, s32 = (np.uint64(k) for k in (8, 16, 24, 32))
+    words = np.empty((n, 5), dtype="<u8")  # hhhhhhhh -mmmm-mm mm-tttt- tttttttt tttt....
+    words[:, 0] = h
+    words[:, 1] = (
+        _DASH
+        | (m & _LOW32) << s8
+        | _DASH << np.uint64(40)
+        | (m >> s32 & np.uint64(0xFFFF)) << np.uint64(48)
+    )
+    words[:, 2] = m >> np.uint64(48) | _DASH << s16 | (t & _LOW32) << s24 | _DASH << np.uint64(56)
+    words[:, 3] = t >> s32 | u << s32
+    words[:, 4] = u >> s32
+    # Arrow's view of a string longer than 12 bytes: length and first 4 bytes, then the
+    # buffer's index (0) and the string's offset in it.
+    views = np.empty((n, 2), dtype="<u8")
+    views[:, 0] = np.uint64(36) | (h & _LOW32) << s32
+    views[:, 1] = np.arange(0, n * 40, 40, dtype=np.uint64) << s32
+    buffers = [None, pa.py_buffer(views), pa.py_buffer(words)]
+    return pl.Series(pa.Array.from_buffers(pa.string_view(), n, buffers))
 
 
 def uuids(seed: int, table: str, idx: npt.ArrayLike, namespace: int = 0) -> pl.Series:

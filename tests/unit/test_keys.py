@@ -25,6 +25,19 @@ def test_uuids_are_v4_and_a_pure_function_of_the_index(seed: int, start: int, n:
     assert all(uuid.UUID(u).version == 4 for u in whole)
 
 
+words = st.lists(st.integers(0, 2**64 - 1), min_size=3, max_size=3)
+
+
+@given(rows=st.lists(words, min_size=0, max_size=50))
+def test_uuid_text_formats_the_bits_as_pythons_uuid_does(rows: list[list[int]]) -> None:
+    head, mid, tail = np.array(rows, dtype=np.uint64).reshape(-1, 3).T
+    expected = [
+        str(uuid.UUID(int=(h & 0xFFFFFFFF) << 96 | (m >> 32) << 64 | t)) for h, m, t in rows
+    ]
+
+    assert keys.uuid_text(head, mid, tail).to_list() == expected
+
+
 @settings(max_examples=5, deadline=None)
 @given(seed=st.integers(0, 2**32))
 def test_public_id_prefix_never_repeats_within_a_table(seed: int) -> None:
