@@ -51,7 +51,7 @@ def main() -> None:
     args = parser.parse_args()
 
     gen = [generation(args.profile) for _ in range(args.runs)]
-    rows, g = gen[0][0], statistics.median(s for _, s in gen)
+    rows, g = gen[0][0], statistics.median(s for _, s, _ in gen)
     print(f"profile {args.profile}: {rows:,} rows, medians of {args.runs} runs")
     print(f"generation only  {rows / g:12,.0f} rows/s  ({g:.1f} s, one process)")
     with tempfile.TemporaryDirectory(prefix="moeen-bench-files-", dir=args.tmp) as tmp:

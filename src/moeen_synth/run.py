@@ -184,11 +184,45 @@ class Generated:
             lambda spec, frame: encode_block(spec.name, frame, self.types),
             block_rows=self.block_rows,
             workers=self.workers,
+            interleave=True,  # a database takes blocks of several tables in any order
         ):
             yield spec, block
 
 
 Work = list[tuple[TableSpec, range]]  # each table with the row indexes to produce
+Job = tuple[TableSpec, range, int, int]  # table, its rows in this run, block start and stop
+WALKED = "appointments"  # the parent table the anchored tables are laid out along
+
+
+def jobs(ctx: Context, work: Work, *, block_rows: int, interleave: bool = False) -> list[Job]:
+    """Every block of every table, in the order to produce them: table after table, or, with
+    ``interleave``, the tables laid out along the appointments (``TableSpec.anchor``) merged
+    into one walk over the appointments, so each block of appointments' facts is made once
+    for all of them instead of once per table. The rows are the same either way; a sink
+    that takes interleaved blocks must keep one state per table.
+
+    An interleaved child block comes after the appointments of its last row, so the blocks
+    can be loaded in this order with the foreign keys in place."""
+    out: list[Job] = []
+    walk: list[tuple[int, int, Job]] = []  # (appointment, table's place, job)
+    at = 0  # where the walk goes: at the first anchored table's place
+    for place, (spec, rows) in enumerate(work):
+        if spec.generate is None:
+            continue
+        for start in range(rows.start, rows.stop, block_rows):
+            job = (spec, rows, start, min(rows.stop, start + block_rows))
+            if not (interleave and spec.anchor):
+                out.append(job)
+                continue
+            if not walk:
+                at = len(out)
+            # An appointments block sorts by its first appointment, a child block by the
+            # anchor of its last row, at or after that row's appointment: the parents of a
+            # child block come before it.
+            row = start if spec.name == WALKED else job[3] - 1
+            walk.append((spec.anchor(ctx, row), place, job))
+    walk.sort(key=lambda w: (w[0], w[1], w[2][2]))
+    return out[:at] + [job for _, _, job in walk] + out[at:]
 
 
 def generate_ahead(
@@ -198,16 +232,11 @@ def generate_ahead(
     *,
     block_rows: int,
     workers: int,
+    interleave: bool = False,
 ) -> Iterator[tuple[TableSpec, range, T]]:
-    """Every block of every table, in order, generated and passed through ``then`` (the
-    sinks' encoding) up to ``2 * workers`` blocks ahead on threads (numpy, polars and pyarrow
-    release the GIL) while the caller writes the previous ones."""
-    jobs = [
-        (spec, rows, start, min(rows.stop, start + block_rows))
-        for spec, rows in work
-        if spec.generate is not None
-        for start in range(rows.start, rows.stop, block_rows)
-    ]
+    """Every block of every table, in ``jobs`` order, generated and passed through ``then``
+    (the sinks' encoding) up to ``2 * workers`` blocks ahead on threads (numpy, polars and
+    pyarrow release the GIL) while the caller writes the previous ones."""
 
     def job(spec: TableSpec, start: int, stop: int) -> T:
         assert spec.generate is not None
@@ -216,7 +245,9 @@ def generate_ahead(
     ahead = 2 * max(1, workers)
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="generate") as pool:
         pending: deque[tuple[TableSpec, range, Future[T]]] = deque()
-        for spec, rows, start, stop in jobs:
+        for spec, rows, start, stop in jobs(
+            ctx, work, block_rows=block_rows, interleave=interleave
+        ):
             pending.append((spec, rows, pool.submit(job, spec, start, stop)))
             if len(pending) > ahead:
                 spec0, rows0, future = pending.popleft()
@@ -372,25 +403,27 @@ def _copy_all(
     progress: Progress | None,
     fail_after: str | None,
 ) -> None:
-    """COPY every block in foreign-key order, timing each table."""
+    """COPY every block in the order the source gives (tables along the appointments come
+    interleaved), timing each table. A table counts as loaded once it and every table
+    before it in ``work`` have all their rows; ``result.tables`` keeps ``work``'s order."""
     done: dict[str, int] = {spec.name: 0 for spec, _ in work}
     seconds: dict[str, float] = {spec.name: 0.0 for spec, _ in work}
     totals = {spec.name: total for spec, total in work}
-    order = [spec for spec, _ in work]
+    order = [spec.name for spec, _ in work]
     finished = 0
 
-    def close_tables_before(index: int) -> None:
+    def close_loaded_tables() -> None:
         nonlocal finished
-        while finished < index:
-            spec = order[finished]
-            result.tables.append(TableResult(spec.name, done[spec.name], seconds[spec.name]))
-            if fail_after == spec.name:
-                raise LoadError(f"injected failure after {spec.name} (test hook)")
+        while finished < len(order) and done[order[finished]] >= totals[order[finished]]:
+            name = order[finished]
+            result.tables.append(TableResult(name, done[name], seconds[name]))
+            if fail_after == name:
+                raise LoadError(f"injected failure after {name} (test hook)")
             finished += 1
 
+    close_loaded_tables()
     mark = time.perf_counter()
     for spec, block in stream:
-        close_tables_before(order.index(spec))
         try:
             sink.copy(spec.name, block)
         except psycopg.Error as exc:
@@ -403,4 +436,9 @@ def _copy_all(
         done[spec.name] += block.height if isinstance(block, pl.DataFrame) else block.rows
         if progress:
             progress(spec.name, done[spec.name], totals[spec.name])
-    close_tables_before(len(order))
+        close_loaded_tables()
+    if finished < len(order):
+        short = [
+            f"{n} ({done[n]:,} of {totals[n]:,})" for n in order[finished:] if done[n] < totals[n]
+        ]
+        raise LoadError(f"the source ended before every row was loaded: {', '.join(short)}")

@@ -22,6 +22,7 @@ from moeen_synth.generators.base import Context
 
 Generate = Callable[[Context, int, int], pl.DataFrame]
 Count = Callable[[Context], int]
+Anchor = Callable[[Context, int], int]
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,11 @@ class TableSpec:
     # Reference tables merge with rows already there (the platform's defaults): rows whose
     # natural key exists are skipped instead of failing the load.
     merge_key: tuple[str, ...] | None = None
+    # Tables laid out along the appointments: for a row, the last appointment of the block of
+    # appointments it belongs to (found from block totals alone). Their blocks can be made
+    # interleaved, in appointment order, so that the facts of a block of appointments, which
+    # all of them need, are made once and not once per table (``run.jobs``).
+    anchor: Anchor | None = None
 
 
 def _none(ctx: Context) -> int:
@@ -61,13 +67,33 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("system_metrics", system.metric_count, system.system_metrics),
     TableSpec("patients", lambda c: c.counts.patients, people.patients),
     TableSpec("doctors", lambda c: c.counts.doctors, people.doctors),
-    TableSpec("appointments", scheduling.appointment_count, scheduling.appointments),
-    TableSpec("medical_records", clinical.record_count, clinical.medical_records),
+    TableSpec(
+        "appointments",
+        scheduling.appointment_count,
+        scheduling.appointments,
+        anchor=scheduling.appointment_anchor,
+    ),
+    TableSpec(
+        "medical_records",
+        clinical.record_count,
+        clinical.medical_records,
+        anchor=clinical.record_anchor,
+    ),
     TableSpec("file_uploads", system.upload_count, system.file_uploads),
-    TableSpec("insurance_claims", billing.claim_count, billing.insurance_claims),
-    TableSpec("payments", billing.payment_count, billing.payments),
-    TableSpec("notifications", messaging.notification_count, messaging.notifications),
-    TableSpec("audit_logs", system.audit_count, system.audit_logs),
+    TableSpec(
+        "insurance_claims",
+        billing.claim_count,
+        billing.insurance_claims,
+        anchor=billing.claim_anchor,
+    ),
+    TableSpec("payments", billing.payment_count, billing.payments, anchor=billing.payment_anchor),
+    TableSpec(
+        "notifications",
+        messaging.notification_count,
+        messaging.notifications,
+        anchor=messaging.notification_anchor,
+    ),
+    TableSpec("audit_logs", system.audit_count, system.audit_logs, anchor=system.audit_anchor),
     TableSpec("reports", system.report_count, system.reports),
     TableSpec("chatbot_flows", chatbot.flow_count, chatbot.chatbot_flows),
     TableSpec("chatbot_conversations", chatbot.conversation_count, chatbot.chatbot_conversations),

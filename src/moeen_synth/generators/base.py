@@ -109,16 +109,20 @@ class BlockCache(Generic[K, V]):
         self._values: OrderedDict[K, V] = OrderedDict()
         self._lock = threading.Lock()
 
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._values[key] = value
+            self._values.move_to_end(key)
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+
     def get(self, key: K, compute: Callable[[], V]) -> V:
         with self._lock:
             if key in self._values:
                 self._values.move_to_end(key)
                 return self._values[key]
         value = compute()
-        with self._lock:
-            self._values[key] = value
-            while len(self._values) > self.size:
-                self._values.popitem(last=False)
+        self.put(key, value)
         return value
 
 
@@ -168,6 +172,13 @@ class BlockPrefix:
         for b, sel in _by_block(blocks):
             out[sel] = self.starts[b] + self._offsets(b)[a[sel] - b * self.block]
         return out
+
+    def block_end(self, child: int) -> int:
+        """The last parent of the parent block that holds child row ``child``: a bound on
+        its parent known from the block totals alone, without counting the block's parents.
+        """
+        b = int(np.searchsorted(self.starts, child, side="right")) - 1
+        return min(self.n, (b + 1) * self.block) - 1
 
     def locate(self, child: npt.ArrayLike) -> tuple[I64, I64]:
         j = np.asarray(child, dtype=np.int64)
@@ -226,6 +237,9 @@ class Interleaved:
 
     def locate(self, child: npt.ArrayLike) -> tuple[I64, I64]:
         return self.prefix.locate(child)
+
+    def block_end(self, child: int) -> int:
+        return self.prefix.block_end(child)
 
     def by_kind(self, rows: I64, parent: I64, ordinal: I64) -> list[tuple[int, I64, I64]]:
         """Child ``rows`` (the ``ordinal``-th children of ``parent``) grouped by kind:
@@ -324,9 +338,14 @@ def pick_language(arabic: npt.NDArray[np.bool_], ar: pl.Series, en: pl.Series) -
     return frame.select(pl.when("m").then("ar").otherwise("en")).to_series()
 
 
+def either(mask: npt.NDArray[np.bool_], yes: str, no: str) -> pl.Series:
+    """One of two fixed texts per row, gathered: no per-row strings are made in Python."""
+    return pl.Series([no, yes], dtype=pl.String).gather(np.asarray(mask, dtype=np.int8))
+
+
 def by_language(arabic: npt.NDArray[np.bool_], ar: str, en: str) -> pl.Series:
     """One of two fixed texts per row: ``ar`` where the person prefers Arabic."""
-    return pl.Series([en, ar], dtype=pl.String).gather(np.asarray(arabic, dtype=np.int8))
+    return either(arabic, ar, en)
 
 
 def digits(values: npt.ArrayLike, width: int) -> pl.Series:

@@ -17,6 +17,7 @@ from moeen_synth.generators.base import (
     BlockPrefix,
     Context,
     digits,
+    either,
     json_objects,
     money,
     pick_language,
@@ -113,6 +114,14 @@ def claim_count(ctx: Context) -> int:
     return claim_index(ctx).total
 
 
+def payment_anchor(ctx: Context, row: int) -> int:
+    return payment_index(ctx).block_end(row)
+
+
+def claim_anchor(ctx: Context, row: int) -> int:
+    return claim_index(ctx).block_end(row)
+
+
 def payments(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     rows = np.arange(start, stop, dtype=np.int64)
     parent, _ = payment_index(ctx).locate(rows)
@@ -136,7 +145,7 @@ def payments(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     gateway = json_objects(
         gateway=pl.repeat("moyasar", len(rows), eager=True),
         id=transaction,
-        status=pl.Series(np.where(refunded, "refunded", "paid"), dtype=pl.String),
+        status=either(refunded, "refunded", "paid"),
     )
     gateway = (
         pl.DataFrame({"c": card, "g": gateway})
@@ -151,7 +160,7 @@ def payments(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "amount": money(f.payment_amount),
             "currency": ["SAR"] * len(rows),
             "payment_method": methods,
-            "status": np.where(refunded, "refunded", "completed").tolist(),
+            "status": either(refunded, "refunded", "completed"),
             "transaction_id": transaction,
             "gateway_response": gateway,
             "paid_at": ts(paid_at),

@@ -14,6 +14,7 @@ from moeen_synth.generators.base import (
     MINUTE,
     BlockPrefix,
     Context,
+    either,
     js,
     json_objects,
     pick_language,
@@ -122,7 +123,7 @@ def chatbot_conversations(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "user_id": ctx.ids("users", u),
             "session_id": [f"sess_{s:016x}" for s in session],
             "flow_id": ctx.ids("chatbot_flows", f.flow),
-            "status": np.where(f.abandoned, "abandoned", "completed").tolist(),
+            "status": either(f.abandoned, "abandoned", "completed"),
             "started_at": ts(f.started),
             "ended_at": ts(np.minimum(f.ended, ctx.as_of)),
             "metadata": json_objects(

@@ -9,7 +9,15 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from moeen_synth.generators.base import DAY, I64, MINUTE, BlockPrefix, Context, Labels, ts
+from moeen_synth.generators.base import (
+    DAY,
+    I64,
+    MINUTE,
+    BlockPrefix,
+    Context,
+    Labels,
+    ts,
+)
 from moeen_synth.generators.people import People, doctor_facts, layout
 from moeen_synth.generators.scheduling import AppointmentFacts, appointment_facts
 from moeen_synth.vocab import split_list
@@ -78,23 +86,7 @@ class Clinic:
             for c in codes
         ]
         self.labs = _ragged([t or list(range(len(v.lab_tests))) for t in tests])
-        self.icd = pl.Series([r["icd10"] for r in v.diagnoses])
-        self.dx_name = {lg: pl.Series([r[f"name_{lg}"] for r in v.diagnoses]) for lg in LANGUAGES}
-        self.generic = {
-            lg: pl.Series([m[f"generic_{lg}"] for m in v.medications]) for lg in LANGUAGES
-        }
-        self.med_text = {
-            lg: pl.Series(
-                [
-                    f"{m[f'generic_{lg}']} {m['strength']} {m[f'form_{lg}']} - {m[f'dosing_{lg}']}"
-                    for m in v.medications
-                ]
-            )
-            for lg in LANGUAGES
-        }
-        self.lab_name = {lg: pl.Series([t[f"name_{lg}"] for t in v.lab_tests]) for lg in LANGUAGES}
         self.lab_code = pl.Series([t["code"].lower() for t in v.lab_tests])
-        self.lab_unit = pl.Series([t["unit"] for t in v.lab_tests])
         self.lab_low = np.array([float(t["ref_low"]) for t in v.lab_tests])
         self.lab_high = np.array([float(t["ref_high"]) for t in v.lab_tests])
         self.lab_decimals = np.array([int(t["decimals"]) for t in v.lab_tests], dtype=np.int64)
@@ -103,6 +95,90 @@ class Clinic:
             for kind in ("diagnosis", "prescription", "lab_result")
         }
         self.confidential = np.array([s["code"] == "PSY" for s in v.specialities])
+        # Every text of a record that depends on the vocabulary alone, made once per run in
+        # both languages; a row's text is then one gather (see ``Bilingual``).
+        dx, med, lab = v.diagnoses, v.medications, v.lab_tests
+        low = _fixed(self.lab_low, self.lab_decimals).to_list()
+        high = _fixed(self.lab_high, self.lab_decimals).to_list()
+
+        def texts(make: Callable[[str, int], str], n: int) -> Bilingual:
+            return Bilingual({lg: [make(lg, i) for i in range(n)] for lg in LANGUAGES})
+
+        label = self.label
+        self.visit_diagnosis = texts(
+            lambda lg, i: f"{dx[i][f'name_{lg}']} ({dx[i]['icd10']})", len(dx)
+        )
+        self.visit_prescription = texts(lambda lg, i: _med_text(med[i], lg), len(med))
+        self.record_titles = ByKind(
+            [
+                texts(lambda lg, i: f"{label['diagnosis'][lg]}: {dx[i][f'name_{lg}']}", len(dx)),
+                texts(
+                    lambda lg, i: f"{label['prescription'][lg]}: {med[i][f'generic_{lg}']}",
+                    len(med),
+                ),
+                texts(lambda lg, i: f"{label['lab_result'][lg]}: {lab[i][f'name_{lg}']}", len(lab)),
+            ]
+        )
+        self.record_descriptions = ByKind(
+            [
+                texts(lambda lg, i: f"ICD-10 {dx[i]['icd10']}: {dx[i][f'name_{lg}']}", len(dx)),
+                self.visit_prescription,
+                None,  # a lab result's description holds its value
+            ]
+        )
+        # A lab result reads "<test>: <value> <unit> (<low>-<high>)"; all but the value is
+        # the test's.
+        self.lab_before = texts(lambda lg, i: f"{lab[i][f'name_{lg}']}: ", len(lab))
+        self.lab_after = pl.Series(
+            [f" {t['unit']} ({low[i]}-{high[i]})" for i, t in enumerate(lab)]
+        )
+
+
+def _med_text(m: dict[str, str], lg: str) -> str:
+    return f"{m[f'generic_{lg}']} {m['strength']} {m[f'form_{lg}']} - {m[f'dosing_{lg}']}"
+
+
+class Bilingual:
+    """Texts of a vocabulary in English then Arabic, in one column: a row's text in its
+    language is a single gather, where picking between two gathered columns takes three
+    passes over the rows."""
+
+    def __init__(self, texts: dict[str, list[str]]) -> None:
+        self.size = len(texts["en"])
+        self.series = pl.Series([*texts["en"], *texts["ar"]], dtype=pl.String)
+
+    def index(self, arabic: npt.NDArray[np.bool_], idx: I64) -> I64:
+        """Positions in ``series`` of the texts ``idx`` (-1: none) in each row's language."""
+        at: I64 = np.where(idx >= 0, idx + arabic * self.size, -1)
+        return at
+
+    def at(self, arabic: npt.NDArray[np.bool_], idx: I64) -> pl.Series:
+        """Text ``idx`` in each row's language; NULL where ``idx`` is -1."""
+        return _gather(self.series, self.index(arabic, idx))
+
+
+class ByKind:
+    """Bilingual texts for each record type (in RECORD_TYPE order) in one column, so that
+    rows of mixed types get theirs in a single gather."""
+
+    def __init__(self, parts: list[Bilingual | None]) -> None:
+        self.size = np.array([p.size if p else 0 for p in parts], dtype=np.int64)
+        self.base = np.concatenate([[0], np.cumsum(2 * self.size)[:-1]]).astype(np.int64)
+        self.series = pl.concat([p.series for p in parts if p is not None])
+
+    def at(self, kind: npt.NDArray[np.int8], arabic: npt.NDArray[np.bool_], idx: I64) -> pl.Series:
+        """Text ``idx`` of each row's type in its language; NULL where ``idx`` is -1."""
+        k = kind.astype(np.int64)
+        return _gather(
+            self.series, np.where(idx >= 0, self.base[k] + idx + arabic * self.size[k], -1)
+        )
+
+
+def _gather(series: pl.Series, at: I64) -> pl.Series:
+    """``series`` at positions ``at``, NULL where a position is -1."""
+    missing = at < 0
+    out = series.gather(np.maximum(at, 0))
+    return out.set(pl.Series(missing), None) if missing.any() else out
 
 
 def clinic(ctx: Context) -> Clinic:
@@ -140,37 +216,14 @@ def has_prescription(f: AppointmentFacts) -> npt.NDArray[np.bool_]:
     return rx
 
 
-def _by_language(
-    arabic: npt.NDArray[np.bool_], series: dict[str, pl.Series], idx: I64
-) -> pl.Series:
-    """series[language].gather(idx), row by row in each row's language."""
-    safe = np.maximum(idx, 0)
-    frame = pl.DataFrame(
-        {"m": arabic, "ar": series["ar"].gather(safe), "en": series["en"].gather(safe)}
-    )
-    return frame.select(pl.when("m").then("ar").otherwise("en")).to_series()
-
-
 def appointment_texts(ctx: Context, f: AppointmentFacts) -> tuple[pl.Series, pl.Series]:
     """diagnosis and prescription columns, in the patient's language."""
     c = clinic(ctx)
     arabic = patient_people(ctx, f.patient).arabic
-    frame = pl.DataFrame(
-        {
-            "done": f.completed & (f.diagnosis >= 0),
-            "rx": has_prescription(f),
-            "name": _by_language(arabic, c.dx_name, f.diagnosis),
-            "icd": c.icd.gather(np.maximum(f.diagnosis, 0)),
-            "med": _by_language(arabic, c.med_text, f.medication),
-        }
-    )
-    out = frame.select(
-        pl.when("done")
-        .then(pl.concat_str(["name", pl.lit(" ("), "icd", pl.lit(")")]))
-        .alias("diagnosis"),
-        pl.when(pl.col("done") & pl.col("rx")).then("med").alias("prescription"),
-    )
-    return out["diagnosis"], out["prescription"]
+    done = f.completed & (f.diagnosis >= 0)
+    diagnosis = c.visit_diagnosis.at(arabic, np.where(done, f.diagnosis, -1))
+    rx = done & has_prescription(f)
+    return diagnosis, c.visit_prescription.at(arabic, np.where(rx, f.medication, -1))
 
 
 # -- medical records ------------------------------------------------------------------------
@@ -188,6 +241,10 @@ def record_index(ctx: Context) -> BlockPrefix:
 
 def record_count(ctx: Context) -> int:
     return record_index(ctx).total
+
+
+def record_anchor(ctx: Context, row: int) -> int:
+    return record_index(ctx).block_end(row)
 
 
 def _fixed(values: npt.NDArray[np.float64], decimals: I64) -> pl.Series:
@@ -208,12 +265,6 @@ def _fixed(values: npt.NDArray[np.float64], decimals: I64) -> pl.Series:
         )
         .otherwise(pl.col("i").cast(pl.String))
     ).to_series()
-
-
-def _on(rows: npt.NDArray[np.bool_], make: Callable[[], pl.Series]) -> pl.Series:
-    """A string column with ``make()``'s values at ``rows`` and NULL elsewhere."""
-    out = pl.repeat(None, len(rows), dtype=pl.String, eager=True)
-    return out.scatter(np.flatnonzero(rows), make()) if rows.any() else out
 
 
 def medical_records(ctx: Context, start: int, stop: int) -> pl.DataFrame:
@@ -237,65 +288,28 @@ def medical_records(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     )  # about 3 in 10 out of range
     dec = c.lab_decimals[test]
     is_lab = kind == RECORD_TYPE.lab_result
-    labels = pl.Series(
-        [c.label[k][lg] for k in RECORD_TYPE.names for lg in ("en", "ar")], dtype=pl.String
-    )
-    frame = pl.DataFrame(
-        {
-            "kind": RECORD_TYPE.text(kind),
-            "label": labels.gather(kind * 2 + arabic),
-            "dx": _by_language(arabic, c.dx_name, f.diagnosis),
-            "icd": c.icd.gather(np.maximum(f.diagnosis, 0)),
-            "generic": _by_language(arabic, c.generic, f.medication),
-            "med": _by_language(arabic, c.med_text, f.medication),
-            "lab": _by_language(arabic, c.lab_name, test),
-            "unit": c.lab_unit.gather(test),
-            # formatted for the lab rows only (the others never show them)
-            "value": _on(is_lab, lambda: _fixed(value[is_lab], dec[is_lab])),
-            "lo": _on(is_lab, lambda: _fixed(lo[is_lab], dec[is_lab])),
-            "hi": _on(is_lab, lambda: _fixed(hi[is_lab], dec[is_lab])),
-            "code": c.lab_code.gather(test),
-            "row": pl.Series(rows + 1).cast(pl.String),
-            "patient": ctx.ids("patients", f.patient),
-        }
-    )
-    k = pl.col("kind")
-    frame = frame.with_columns(
-        pl.concat_str([pl.lit("lab-"), "code", pl.lit("-"), "row", pl.lit(".pdf")]).alias("file")
-    )
-    text = frame.select(
-        pl.when(k == "diagnosis")
-        .then(pl.concat_str(["label", pl.lit(": "), "dx"]))
-        .when(k == "prescription")
-        .then(pl.concat_str(["label", pl.lit(": "), "generic"]))
-        .otherwise(pl.concat_str(["label", pl.lit(": "), "lab"]))
-        .alias("title"),
-        pl.when(k == "diagnosis")
-        .then(pl.concat_str([pl.lit("ICD-10 "), "icd", pl.lit(": "), "dx"]))
-        .when(k == "prescription")
-        .then("med")
-        .otherwise(
-            pl.concat_str(
-                [
-                    "lab",
-                    pl.lit(": "),
-                    "value",
-                    pl.lit(" "),
-                    "unit",
-                    pl.lit(" ("),
-                    "lo",
-                    pl.lit("-"),
-                    "hi",
-                    pl.lit(")"),
-                ]
-            )
+    # A row's title and, but for lab results, its description depend on the vocabulary
+    # alone: one gather each from texts made once (Clinic).
+    vocab_index = np.choose(kind, [np.maximum(f.diagnosis, 0), np.maximum(f.medication, 0), test])
+    title = c.record_titles.at(kind, arabic, vocab_index)
+    lab = np.flatnonzero(is_lab)
+    patient = ctx.ids("patients", f.patient)
+    if len(lab):
+        code, row = c.lab_code.gather(test[lab]), pl.Series(rows[lab] + 1).cast(pl.String)
+        file_name = "lab-" + code + "-" + row + ".pdf"
+        described = (
+            c.lab_before.at(arabic[lab], test[lab])
+            + _fixed(value[lab], dec[lab])
+            + c.lab_after.gather(test[lab])
         )
-        .alias("description"),
-        pl.when(k == "lab_result")
-        .then(pl.concat_str([pl.lit("medical-records/"), "patient", pl.lit("/"), "file"]))
-        .alias("file_path"),
-        pl.when(k == "lab_result").then("file").alias("file_name"),
-    )
+        path = "medical-records/" + patient.gather(lab) + "/" + file_name
+    description = c.record_descriptions.at(kind, arabic, np.where(is_lab, -1, vocab_index))
+    nothing = pl.repeat(None, len(rows), dtype=pl.String, eager=True)
+    if len(lab):
+        description = description.scatter(lab, described)
+        file_path, file_name = nothing.scatter(lab, path), nothing.clone().scatter(lab, file_name)
+    else:
+        file_path, file_name = nothing, nothing
     created = np.minimum(
         f.end + s("medical_records", "written").integers(rows, MINUTE, 90 * MINUTE), ctx.as_of
     )
@@ -303,14 +317,14 @@ def medical_records(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "id": ctx.ids("medical_records", rows),
-            "patient_id": frame["patient"],
+            "patient_id": patient,
             "doctor_id": ctx.ids("doctors", f.doctor),
             "appointment_id": ctx.ids("appointments", parent),
-            "record_type": frame["kind"],
-            "title": text["title"],
-            "description": text["description"],
-            "file_path": text["file_path"],
-            "file_name": text["file_name"],
+            "record_type": RECORD_TYPE.text(kind),
+            "title": title,
+            "description": description,
+            "file_path": file_path,
+            "file_name": file_name,
             "file_size": pl.Series(size).set(pl.Series(~is_lab), None),
             "mime_type": pl.repeat("application/pdf", len(rows), eager=True).set(
                 pl.Series(~is_lab), None

@@ -123,6 +123,12 @@ def notification_count(ctx: Context) -> int:
     return notification_sources(ctx).total
 
 
+def notification_anchor(ctx: Context, row: int) -> int:
+    """Notices about appointments lie along them; welcome notices come after them all."""
+    notices = notice_layout(ctx)
+    return notices.block_end(row) if row < notices.total else ctx.counts.appointments
+
+
 def _templates(ctx: Context) -> dict[str, dict[str, str]]:
     result: dict[str, dict[str, str]] = ctx.cached(
         "templates", lambda: {r["name"]: r for r in ctx.vocab.templates}

@@ -23,8 +23,10 @@ from moeen_synth.generators.base import (
     DAY,
     I64,
     Context,
+    by_language,
     date,
     digits,
+    either,
     js,
     json_objects,
     pick,
@@ -309,7 +311,7 @@ class People:
 
     @cached_property
     def language(self) -> pl.Series:
-        return pl.Series(np.where(self.arabic, "ar", "en"), dtype=pl.String)
+        return by_language(self.arabic, "ar", "en")
 
     @cached_property
     def email(self) -> pl.Series:
@@ -335,12 +337,10 @@ class People:
 
     @cached_property
     def nationality(self) -> pl.Series:
-        options = {o: NATIONALITIES[o] for o in ORIGINS}
-        out = np.empty(len(self.u), dtype=object)
-        for k, o in enumerate(ORIGINS):
-            sel = self.origin == k
-            out[sel] = np.array(options[o], dtype=object)[self.nationality_i[sel] % len(options[o])]
-        return pl.Series(out.astype(str), dtype=pl.String)
+        codes = pl.Series([c for o in ORIGINS for c in NATIONALITIES[o]], dtype=pl.String)
+        sizes = np.array([len(NATIONALITIES[o]) for o in ORIGINS], dtype=np.int64)
+        first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        return codes.gather(first[self.origin] + self.nationality_i % sizes[self.origin])
 
     @cached_property
     def national_id(self) -> pl.Series:
@@ -489,7 +489,7 @@ def users(ctx: Context, start: int, stop: int) -> pl.DataFrame:
         fullNameEn=p.name_en,
         nationalId=p.national_id,
         nationality=p.nationality,
-        gender=pl.Series(np.where(p.female, "female", "male")),
+        gender=either(p.female, "female", "male"),
         phone=p.phone,
     )
     preferences = json_objects(
@@ -728,7 +728,7 @@ def patients(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "medical_record_number": mrn,
             "full_name": p.name,
             "date_of_birth": date(p.birth_day),
-            "gender": pl.Series(np.where(p.female, "female", "male")),
+            "gender": either(p.female, "female", "male"),
             "phone": p.phone,
             "email": p.email,
             "address": p.address,

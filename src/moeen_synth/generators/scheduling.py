@@ -260,27 +260,25 @@ class Ranks:
 
     def __init__(self, ctx: Context) -> None:
         n = ctx.counts.appointments
+        # The four prefixes ask for the same parent blocks: one AppointmentCore answers all
+        # four, and the flags (four booleans per appointment) are kept for a few blocks.
+        self._flags: BlockCache[tuple[int, int], dict[str, npt.NDArray[np.bool_]]] = BlockCache(
+            _FLAG_CACHE_BLOCKS
+        )
         # One pass over the appointments counts all four kinds per block.
         totals: dict[str, list[int]] = {name: [] for name in self.FLAGS}
         for lo, hi in blocks_of(n):
             core = AppointmentCore(ctx, np.arange(lo, hi, dtype=np.int64))
+            self.offer(core)
             for name in self.FLAGS:
                 totals[name].append(int(getattr(core, name).sum()))
 
-        # The four prefixes ask for the same parent blocks: one AppointmentCore answers all
-        # four, and the flags (four booleans per appointment) are kept for a few blocks.
-        cache: BlockCache[tuple[int, int], dict[str, npt.NDArray[np.bool_]]] = BlockCache(
-            _FLAG_CACHE_BLOCKS
-        )
-
         def flags_of(a: I64) -> dict[str, npt.NDArray[np.bool_]]:
             def compute() -> dict[str, npt.NDArray[np.bool_]]:
-                core = AppointmentCore(ctx, a)
-                return {name: getattr(core, name) for name in self.FLAGS}
+                return self._flags_of(AppointmentCore(ctx, a))
 
-            if not len(a) or int(a[-1]) - int(a[0]) + 1 != len(a):  # not a block: no cache
-                return compute()
-            return cache.get((int(a[0]), len(a)), compute)
+            key = self._key(a)
+            return compute() if key is None else self._flags.get(key, compute)
 
         def flag(name: str) -> BlockPrefix:
             return BlockPrefix(n, lambda a: flags_of(a)[name], totals=totals[name])
@@ -289,6 +287,23 @@ class Ranks:
         self.claim = flag("has_claim")
         self.self_pay = flag("self_pay")
         self.prepaid = flag("prepaid")
+
+    @staticmethod
+    def _key(a: I64) -> tuple[int, int] | None:
+        """The cache key of a run of consecutive appointments (blocks are such runs)."""
+        if not len(a) or int(a[-1]) - int(a[0]) + 1 != len(a):
+            return None
+        return int(a[0]), len(a)
+
+    def _flags_of(self, core: AppointmentCore) -> dict[str, npt.NDArray[np.bool_]]:
+        return {name: getattr(core, name) for name in self.FLAGS}
+
+    def offer(self, core: AppointmentCore) -> None:
+        """Keep the flags of appointments whose core is already made (AppointmentFacts of a
+        block makes it, then asks for the ranks of that very block)."""
+        key = self._key(core.a)
+        if key is not None:
+            self._flags.put(key, self._flags_of(core))
 
 
 def ranks(ctx: Context) -> Ranks:
@@ -305,6 +320,7 @@ class AppointmentFacts(AppointmentCore):
         t = ctx.profile.tables
         ta = t.appointments
         r = ranks(ctx)
+        r.offer(self)
         completed = self.completed
 
         claim_i = ctx.mix(
@@ -425,7 +441,11 @@ def appointment_count(ctx: Context) -> int:
     return ctx.counts.appointments
 
 
-_FACTS_CACHE_BLOCKS = 3
+def appointment_anchor(ctx: Context, row: int) -> int:
+    return row
+
+
+_FACTS_CACHE_BLOCKS = 4  # 7 MiB each at most; the interleaved walk needs about 2
 
 
 def facts_for(ctx: Context, a: I64) -> AppointmentFacts:
@@ -524,7 +544,7 @@ def appointments(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     from moeen_synth.generators.clinical import appointment_texts
 
     a = np.arange(start, stop, dtype=np.int64)
-    f = AppointmentFacts(ctx, a)
+    f = appointment_facts(ctx, a)  # from the blocks the tables along the appointments share
     diagnosis, prescription = appointment_texts(ctx, f)
     follow_date = np.where(
         f.follow_up, f.start + ctx.stream("appointments", "fu_days").integers(a, 7, 43) * DAY, -1

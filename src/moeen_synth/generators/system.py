@@ -62,6 +62,10 @@ def audit_count(ctx: Context) -> int:
     return audit_layout(ctx).total
 
 
+def audit_anchor(ctx: Context, row: int) -> int:
+    return audit_layout(ctx).block_end(row)
+
+
 def audit_logs(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     lay = layout(ctx)
     rows = np.arange(start, stop, dtype=np.int64)
