@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
 import yaml
@@ -138,3 +139,31 @@ def test_no_doctor_is_booked_twice_when_slots_outnumber_a_calendar() -> None:
 
     assert visits.select("doctor_id", "scheduled_at").is_duplicated().sum() == 0
     assert visits.select("patient_id", "scheduled_at").is_duplicated().sum() == 0
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    epochs=st.lists(st.integers(-631_152_000, 4_102_444_800), min_size=1, max_size=30),
+    data=st.data(),
+)
+def test_clock_texts_are_riyadh_local_time(epochs: list[int], data: st.DataObject) -> None:
+    from moeen_synth.generators.messaging import time_texts
+
+    arabic = data.draw(st.lists(st.booleans(), min_size=len(epochs), max_size=len(epochs)))
+    ctx = run.context(profiles.load("demo"))
+    local = (
+        (pl.Series(epochs, dtype=pl.Int64) * 1_000_000)
+        .cast(pl.Datetime("us", "UTC"))
+        .dt.convert_time_zone("Asia/Riyadh")
+    )
+    half = [
+        ctx.vocab.text("am" if h < 12 else "pm", "ar") if ar else ("AM" if h < 12 else "PM")
+        for h, ar in zip(local.dt.hour().to_list(), arabic, strict=True)
+    ]
+    expected = [
+        f"{c} {h}" for c, h in zip(local.dt.strftime("%-I:%M").to_list(), half, strict=True)
+    ]
+
+    got = time_texts(ctx, np.array(epochs, dtype=np.int64), np.array(arabic)).to_list()
+
+    assert got == expected

@@ -15,8 +15,6 @@ import numpy.typing as npt
 import polars as pl
 from hijridate import Gregorian
 
-from moeen_synth.generators.base import pick_language
-
 RIYADH_OFFSET = 3 * 3600  # Asia/Riyadh is UTC+3 all year (no daylight saving)
 EPOCH_DAY = dt.date(1970, 1, 1)
 
@@ -46,6 +44,7 @@ def local_days(epoch: npt.ArrayLike) -> npt.NDArray[np.int64]:
 def date_texts(epoch: npt.ArrayLike, arabic: npt.NDArray[np.bool_]) -> pl.Series:
     """Each instant's Riyadh date in the reader's language."""
     unique, inverse = np.unique(local_days(epoch), return_inverse=True)
-    ar = pl.Series([arabic_date(d) for d in unique.tolist()], dtype=pl.String)
-    en = pl.Series([english_date(d) for d in unique.tolist()], dtype=pl.String)
-    return pick_language(np.asarray(arabic, dtype=bool), ar.gather(inverse), en.gather(inverse))
+    days = unique.tolist()
+    # English dates then Arabic ones: a row's text is one gather.
+    texts = pl.Series([*map(english_date, days), *map(arabic_date, days)], dtype=pl.String)
+    return texts.gather(inverse.reshape(-1) + np.asarray(arabic, dtype=np.int64) * len(days))

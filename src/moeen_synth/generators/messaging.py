@@ -22,14 +22,14 @@ from moeen_synth.generators.base import (
     Labels,
     Sources,
     by_language,
+    either,
     js,
     json_objects,
     money,
-    pick_language,
     ts,
 )
 from moeen_synth.generators.billing import ClaimTimes, claim_numbers
-from moeen_synth.generators.calendars import date_texts
+from moeen_synth.generators.calendars import RIYADH_OFFSET, date_texts
 from moeen_synth.generators.people import People, doctor_facts, layout
 from moeen_synth.generators.scheduling import (
     CLAIM_STATUS,
@@ -137,44 +137,88 @@ def _templates(ctx: Context) -> dict[str, dict[str, str]]:
 
 
 def render(
-    ctx: Context, name: str, arabic: npt.NDArray[np.bool_], values: dict[str, pl.Series]
+    ctx: Context,
+    name: str,
+    arabic: npt.NDArray[np.bool_],
+    values: dict[str, pl.Series],
+    titled: str | None = None,
 ) -> tuple[pl.Series, pl.Series]:
     """(subject, body) of template ``name`` for each row, in the row's language (the Arabic
-    template, or its ``_en`` counterpart), with every {{placeholder}} filled from ``values``."""
+    template, or its ``_en`` counterpart), with every {{placeholder}} filled from ``values``.
+
+    ``titled`` names a placeholder whose Arabic values carry the doctor's title themselves
+    (الدكتور or الدكتورة): the template's own title before it is dropped."""
     tpl = _templates(ctx)
-    ar, en = tpl[name], tpl[f"{name}_en"]
+    ar, en = dict(tpl[name]), tpl[f"{name}_en"]
+    if titled:
+        title = ctx.vocab.text("doctor.word.male", "ar")
+        ar["body"] = ar["body"].replace(f"{title} {{{{{titled}}}}}", f"{{{{{titled}}}}}")
     frame = pl.DataFrame({"m": arabic, **values})
+
+    def pieces(template: str) -> list[str]:
+        return [part for part in re.split(r"(\{\{\w+\}\})", template) if part]
 
     def filled(template: str) -> pl.Expr:
         # The template cut at its placeholders and joined again with the values: one
         # concatenation instead of a search-and-replace over the text per placeholder.
-        parts = re.split(r"(\{\{\w+\}\})", template)
-        pieces = [
+        parts = [
             pl.col(part[2:-2]) if part.startswith("{{") and part[2:-2] in values else pl.lit(part)
-            for part in parts
-            if part
+            for part in pieces(template)
         ]
-        return pl.concat_str(pieces) if pieces else pl.lit("")
+        return pl.concat_str(parts) if parts else pl.lit("")
 
-    def fill(field: str) -> pl.Expr:
-        return pl.when("m").then(filled(ar[field])).otherwise(filled(en[field])).alias(field)
+    def fill(field: str) -> pl.Series:
+        fixed = not any(
+            part.startswith("{{") and part[2:-2] in values
+            for part in pieces(ar[field]) + pieces(en[field])
+        )
+        if fixed:  # the same text for every row of a language
+            return by_language(arabic, ar[field], en[field]).alias(field)
+        filler = pl.when("m").then(filled(ar[field])).otherwise(filled(en[field]))
+        return frame.select(filler.alias(field)).to_series()
 
-    out = frame.select(fill("subject"), fill("body"))
-    return out["subject"], out["body"]
-
-
-def local_times(epoch: I64) -> pl.Series:
-    return ts(epoch).dt.convert_time_zone("Asia/Riyadh")
+    return fill("subject"), fill("body")
 
 
 def time_texts(ctx: Context, epoch: I64, arabic: npt.NDArray[np.bool_]) -> pl.Series:
     """Times as 11:00 صباحاً / 11:00 AM, Riyadh time."""
-    t = local_times(epoch)
-    morning = (t.dt.hour() < 12).to_numpy()
-    clock = t.dt.strftime("%-I:%M")
-    v = ctx.vocab
-    suffixes = pl.Series([" PM", " AM", " " + v.text("pm", "ar"), " " + v.text("am", "ar")])
-    return clock + suffixes.gather(np.asarray(arabic, dtype=np.int8) * 2 + morning)
+    minute = (np.asarray(epoch, dtype=np.int64) + RIYADH_OFFSET) % DAY // MINUTE
+    return _clock_texts(ctx).gather(minute + np.asarray(arabic, dtype=np.int64) * (DAY // MINUTE))
+
+
+def _clock_texts(ctx: Context) -> pl.Series:
+    """Every minute of the day as English then Arabic clock text."""
+
+    def build() -> pl.Series:
+        v = ctx.vocab
+        texts: dict[str, list[str]] = {"en": [], "ar": []}
+        for minute in range(DAY // MINUTE):
+            hour, past = divmod(minute, 60)
+            clock = f"{hour % 12 or 12}:{past:02d}"
+            half = "am" if hour < 12 else "pm"
+            texts["en"].append(f"{clock} {half.upper()}")
+            texts["ar"].append(f"{clock} {v.text(half, 'ar')}")
+        return pl.Series([*texts["en"], *texts["ar"]], dtype=pl.String)
+
+    result: pl.Series = ctx.cached("clock_texts", build)
+    return result
+
+
+def _doctor_names(ctx: Context) -> pl.Series:
+    """Doctors' names as the notices give them: English, then Arabic after the title the
+    platform's Arabic templates put before the name, in the doctor's gender (الدكتور,
+    الدكتورة). The templates' own title is dropped in ``render``."""
+
+    def build() -> pl.Series:
+        doctors = doctor_facts(ctx).people
+        v = ctx.vocab
+        title = either(
+            doctors.female, v.text("doctor.word.female", "ar"), v.text("doctor.word.male", "ar")
+        )
+        return pl.concat([doctors.name_en, title + " " + doctors.name_ar])
+
+    result: pl.Series = ctx.cached("notice_doctor_names", build)
+    return result
 
 
 def _part(ctx: Context, kind: str, rows: I64, parent: I64) -> pl.DataFrame:
@@ -201,11 +245,8 @@ def _part(ctx: Context, kind: str, rows: I64, parent: I64) -> pl.DataFrame:
         )
     f = appointment_facts(ctx, parent)
     patient = People(ctx, f.patient + lay.offset("patient"))
-    doctors = doctor_facts(ctx).people
     arabic = patient.arabic
-    doctor_name = pick_language(
-        arabic, doctors.name_ar.gather(f.doctor), doctors.name_en.gather(f.doctor)
-    )
+    doctor_name = _doctor_names(ctx).gather(f.doctor + arabic * ctx.counts.doctors)
     if kind == "appointment":
         template, kind_type, priority = "appointment_confirmation", "appointment", "normal"
         values = {
@@ -236,25 +277,18 @@ def _part(ctx: Context, kind: str, rows: I64, parent: I64) -> pl.DataFrame:
     else:
         template, kind_type, priority = "claim_status_update", "payment", "normal"
         times = ClaimTimes(ctx, f)
-        status = {
-            lg: pl.Series([v.text(f"claim.status.{x}", lg) for x in CLAIM_STATUS.names])
-            for lg in ("ar", "en")
-        }
+        status = pl.Series(  # English then Arabic
+            [v.text(f"claim.status.{x}", lg) for lg in ("en", "ar") for x in CLAIM_STATUS.names]
+        )
         values = {
             "claim_number": claim_numbers(ctx, ranks(ctx).claim.rank(parent), f.start),
-            "claim_status": pick_language(
-                arabic, status["ar"].gather(f.claim_status), status["en"].gather(f.claim_status)
-            ),
+            "claim_status": status.gather(f.claim_status + arabic * len(CLAIM_STATUS.names)),
         }
         scheduled = (
             np.maximum.reduce([times.submitted, times.approved, times.paid, times.decided]) + MINUTE
         )
-    title, body = render(ctx, template, arabic, values)
-    if kind in ("appointment", "reminder"):
-        # The platform's Arabic templates say الدكتور before the name; a woman is الدكتورة.
-        male, female = v.text("doctor.word.male", "ar"), v.text("doctor.word.female", "ar")
-        feminine = body.str.replace(male + " ", female + " ", literal=True)
-        body = pick_language(arabic & doctors.female[f.doctor], feminine, body)
+    titled = "doctor_name" if "doctor_name" in values else None
+    title, body = render(ctx, template, arabic, values, titled)
     return pl.DataFrame(
         {
             "row": rows,
