@@ -117,7 +117,14 @@ def quota_ranked(
         return np.zeros(i.shape, dtype=np.int64), np.zeros(i.shape, dtype=np.int64)
     pos = quota_position(seed, *names, idx=i, n=n)
     bounds = np.cumsum(apportion(n, weights))
-    category = np.searchsorted(bounds, pos, side="right").astype(np.int64)
+    # The number of runs ending at or before each position; with the few categories a
+    # quota has, a comparison per boundary is several times faster than a binary search.
+    if len(bounds) > 8:
+        category = np.searchsorted(bounds, pos, side="right").astype(np.int64)
+    else:
+        category = np.zeros(pos.shape, dtype=np.int64)
+        for end in bounds[:-1]:
+            category += pos >= end
     starts = np.concatenate([[0], bounds]).astype(np.int64)
     return category, pos - starts[category]
 

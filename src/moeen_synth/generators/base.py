@@ -69,7 +69,31 @@ class Context:
         return chosen
 
     def ids(self, table: str, idx: npt.ArrayLike) -> pl.Series:
-        return keys.uuids(self.seed, table, idx, self.namespace)
+        """The ids of rows ``idx`` of ``table``. Ids asked for densely and in order (a block
+        of children's parents, the few doctors) are gathered from ids made once per block
+        of rows and kept for a while; scattered ones are made on the spot."""
+        i = np.asarray(idx, dtype=np.int64)
+        if len(i) < 1024 or int(i[-1]) - int(i[0]) > 2 * len(i) or np.any(i[1:] < i[:-1]):
+            return keys.uuids(self.seed, table, i, self.namespace)
+        cache: BlockCache[tuple[str, int], pl.Series] = self.cached(
+            "id_blocks", lambda: BlockCache(16)
+        )
+
+        def block(b: int) -> pl.Series:
+            lo = b * PARENT_BLOCK
+            rows = np.arange(lo, lo + PARENT_BLOCK, dtype=np.int64)
+            return cache.get((table, b), lambda: keys.uuids(self.seed, table, rows, self.namespace))
+
+        first, last = int(i[0]) // PARENT_BLOCK, int(i[-1]) // PARENT_BLOCK
+        if first == last:
+            return block(first).gather(i - first * PARENT_BLOCK)
+        cut = np.searchsorted(i, np.arange(first + 1, last + 1) * PARENT_BLOCK)
+        return pl.concat(
+            [
+                block(b).gather(part - b * PARENT_BLOCK)
+                for b, part in zip(range(first, last + 1), np.split(i, cut), strict=True)
+            ]
+        )
 
     def cached(self, name: str, build: Callable[[], Any]) -> Any:
         """Memoise a derived, deterministic structure (layouts, child offsets) per run.
@@ -232,8 +256,29 @@ class Interleaved:
         totals: Sequence[int] | None = None,
     ) -> None:
         self.flags = flags
-        self.prefix = BlockPrefix(n, lambda a: flags(a).sum(axis=1), totals=totals)
+        # A block's flags are made once, for its child counts, and gathered by by_kind.
+        self._blocks: BlockCache[int, npt.NDArray[np.bool_]] = BlockCache(4)
+        self.prefix = BlockPrefix(n, lambda a: self._block(a).sum(axis=1), totals=totals)
         self.total = self.prefix.total
+
+    def _block(self, parents: I64) -> npt.NDArray[np.bool_]:
+        """The flags of a whole parent block (as BlockPrefix asks for them)."""
+        return self._blocks.get(
+            int(parents[0]) if len(parents) else -1, lambda: self.flags(parents)
+        )
+
+    def flags_at(self, parent: I64) -> npt.NDArray[np.bool_]:
+        """The flags of any ``parent``s, gathered from their blocks' flags."""
+        size, n = self.prefix.block, self.prefix.n
+        blocks = parent // size
+        out: npt.NDArray[np.bool_] | None = None
+        for b, sel in _by_block(blocks):
+            lo = b * size
+            flags = self._block(np.arange(lo, min(n, lo + size), dtype=np.int64))
+            if out is None:
+                out = np.empty((len(parent), flags.shape[1]), dtype=bool)
+            out[sel] = flags[parent[sel] - lo]
+        return out if out is not None else self.flags(parent)
 
     def locate(self, child: npt.ArrayLike) -> tuple[I64, I64]:
         return self.prefix.locate(child)
@@ -244,7 +289,7 @@ class Interleaved:
     def by_kind(self, rows: I64, parent: I64, ordinal: I64) -> list[tuple[int, I64, I64]]:
         """Child ``rows`` (the ``ordinal``-th children of ``parent``) grouped by kind:
         (kind, its rows, their parents), for kinds present, in kind order."""
-        seen = np.cumsum(self.flags(parent), axis=1)
+        seen = np.cumsum(self.flags_at(parent), axis=1)
         kind = np.argmax(seen > ordinal[:, None], axis=1)
         groups = []
         for k in range(seen.shape[1]):
@@ -340,7 +385,7 @@ def pick_language(arabic: npt.NDArray[np.bool_], ar: pl.Series, en: pl.Series) -
 
 def either(mask: npt.NDArray[np.bool_], yes: str, no: str) -> pl.Series:
     """One of two fixed texts per row, gathered: no per-row strings are made in Python."""
-    return pl.Series([no, yes], dtype=pl.String).gather(np.asarray(mask, dtype=np.int8))
+    return pl.Series([no, yes], dtype=pl.String).gather(np.asarray(mask, dtype=np.int64))
 
 
 def by_language(arabic: npt.NDArray[np.bool_], ar: str, en: str) -> pl.Series:

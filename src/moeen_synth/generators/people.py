@@ -183,14 +183,8 @@ class People:
         self.lay: Layout = ctx.cached("layout", lambda: layout(ctx))
         self.role = self.lay.role_index(self.u)
         self.pools = pools(ctx)
-        s = ctx.stream
-
         n_users = self.lay.users
         self.origin = ctx.mix("users", "origin", self.u, n_users, ORIGIN_WEIGHTS)
-        is_patient = self.role == ROLES.index("patient")
-        female_p = patient_female(ctx, self.u - self.lay.offset("patient"))
-        female_o = s("users", "female_staff").uniform(self.u) < 0.35
-        self.female = np.where(is_patient, female_p, female_o)
         arab = self.origin <= 1
         arab_fraction = ORIGIN_WEIGHTS[0] + ORIGIN_WEIGHTS[1]
         q = min(1.0, ctx.profile.arabic_share / arab_fraction)
@@ -198,6 +192,14 @@ class People:
 
     # The rest is made when first asked for: many child tables need only a person's
     # language or sex, and names and ages are most of a People's cost.
+    @cached_property
+    def female(self) -> npt.NDArray[np.bool_]:
+        is_patient = self.role == ROLES.index("patient")
+        female_p = patient_female(self.ctx, self.u - self.lay.offset("patient"))
+        female_o = self.ctx.stream("users", "female_staff").uniform(self.u) < 0.35
+        result: npt.NDArray[np.bool_] = np.where(is_patient, female_p, female_o)
+        return result
+
     @cached_property
     def _names(self) -> tuple[I64, I64, I64]:
         """Indices of (first, father's, family) name in the name pools."""

@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -395,32 +396,6 @@ class AppointmentFacts(AppointmentCore):
             "appointments", "follow_up", r.completed.rank(a), r.completed.total, ta.follow_up_share
         )
 
-    def take(self, positions: I64) -> AppointmentFacts:
-        """The facts of the appointments at ``positions`` of this one's."""
-        out = object.__new__(type(self))
-        rows = len(self.a)
-        for name, value in self.__dict__.items():
-            is_column = isinstance(value, np.ndarray) and value.shape[:1] == (rows,)
-            out.__dict__[name] = value[positions] if is_column else value
-        return out
-
-    @classmethod
-    def merge(cls, rows: int, parts: list[tuple[I64, AppointmentFacts]]) -> AppointmentFacts:
-        """Facts assembled from ``parts``: (positions in the result, their facts)."""
-        out = object.__new__(cls)
-        first = parts[0][1]
-        for name, value in first.__dict__.items():
-            if not (isinstance(value, np.ndarray) and value.shape[:1] == first.a.shape):
-                out.__dict__[name] = value
-                continue
-            if not all(name in f.__dict__ for _, f in parts):
-                continue  # a lazily computed fact not known for every part: left lazy
-            column = np.empty((rows, *value.shape[1:]), dtype=value.dtype)
-            for positions, facts in parts:
-                column[positions] = facts.__dict__[name]
-            out.__dict__[name] = column
-        return out
-
     @cached_property
     def diagnosis(self) -> I64:
         """Index into the diagnoses vocabulary: one the doctor's speciality sees, fitting the
@@ -466,6 +441,48 @@ def facts_for(ctx: Context, a: I64) -> AppointmentFacts:
     return cache.get(int(a[0]), lambda: AppointmentFacts(ctx, a))
 
 
+class GatheredFacts(AppointmentFacts):
+    """The facts of some appointments, gathered from the facts of their parent blocks one
+    fact at a time, when first read: a child table reads a handful of the thirty, and the
+    lazily made ones (diagnosis, medication) are made for the block, once."""
+
+    def __init__(self, ctx: Context, rows: int, parts: list[tuple[I64, AppointmentFacts, I64]]):
+        """``parts``: (positions in these facts, a block's facts, positions in that block)."""
+        self.ctx = ctx
+        self._rows = rows
+        self._parts = parts
+
+    def _gather(self, name: str) -> Any:
+        values = [getattr(block, name) for _, block, _ in self._parts]
+        first_block = self._parts[0][1]
+        if not (isinstance(values[0], np.ndarray) and values[0].shape[:1] == first_block.a.shape):
+            return values[0]  # not a per-appointment fact
+        if len(self._parts) == 1:
+            return values[0][self._parts[0][2]]
+        column = np.empty((self._rows, *values[0].shape[1:]), dtype=values[0].dtype)
+        for (positions, _, at), value in zip(self._parts, values, strict=True):
+            column[positions] = value[at]
+        return column
+
+    def __getattr__(self, name: str) -> Any:
+        # Called only for what is not yet in __dict__: gather it, then keep it there.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        value = self._gather(name)
+        self.__dict__[name] = value
+        return value
+
+    @cached_property
+    def diagnosis(self) -> I64:
+        result: I64 = self._gather("diagnosis")
+        return result
+
+    @cached_property
+    def medication(self) -> I64:
+        result: I64 = self._gather("medication")
+        return result
+
+
 def appointment_facts(ctx: Context, a: npt.ArrayLike) -> AppointmentFacts:
     """AppointmentFacts for any appointments ``a``, gathered from the memoised facts of
     their parent blocks. Every fact is a function of its appointment's index alone, so a
@@ -476,18 +493,14 @@ def appointment_facts(ctx: Context, a: npt.ArrayLike) -> AppointmentFacts:
     if len(a) == 0:
         return AppointmentFacts(ctx, a)
     block_of = a // PARENT_BLOCK
-    first, last = int(block_of.min()), int(block_of.max())
-    if first == last:
-        lo = first * PARENT_BLOCK
-        return facts_for(ctx, np.arange(lo, min(n, lo + PARENT_BLOCK), dtype=np.int64)).take(a - lo)
     parts = []
-    for b in range(first, last + 1):
+    for b in range(int(block_of.min()), int(block_of.max()) + 1):
         sel = np.flatnonzero(block_of == b)
         if len(sel):
             lo = b * PARENT_BLOCK
             block = facts_for(ctx, np.arange(lo, min(n, lo + PARENT_BLOCK), dtype=np.int64))
-            parts.append((sel, block.take(a[sel] - lo)))
-    return AppointmentFacts.merge(len(a), parts)
+            parts.append((sel, block, a[sel] - lo))
+    return GatheredFacts(ctx, len(a), parts)
 
 
 Count = Callable[[AppointmentFacts], npt.ArrayLike]  # children per appointment
