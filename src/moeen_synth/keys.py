@@ -220,6 +220,19 @@ def uuid_text(head: U64, mid: U64, tail: U64) -> pl.Series:
     return pl.Series(pa.Array.from_buffers(pa.string_view(), n, buffers))
 
 
+def hex_text(words: list[U64]) -> pl.Series:
+    """Each row's 64-bit ``words`` as 16 lower-case hex digits each, concatenated."""
+    n = len(words[0]) if words else 0
+    digits = np.empty((n, 2 * len(words)), dtype="<u8")  # 8 digits per uint64
+    for k, word in enumerate(words):
+        digits[:, 2 * k] = _hex8(word >> np.uint64(32))
+        digits[:, 2 * k + 1] = _hex8(word)
+    width = 16 * len(words)
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int64)
+    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(digits)]
+    return pl.Series(pa.Array.from_buffers(pa.large_string(), n, buffers))
+
+
 def uuids(seed: int, table: str, idx: npt.ArrayLike, namespace: int = 0) -> pl.Series:
     """Version-4-shaped UUIDs for rows of ``table``.
 

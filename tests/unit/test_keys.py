@@ -96,3 +96,10 @@ def test_stream_values_are_in_range_and_reproducible() -> None:
     assert u.min() >= 0 and u.max() < 1
     assert k.min() == 3 and k.max() == 8
     assert np.array_equal(u, keys.Stream(5, "users", "age").uniform(idx))
+
+
+@given(rows=st.lists(st.lists(st.integers(0, 2**64 - 1), min_size=2, max_size=2), max_size=30))
+def test_hex_text_is_each_words_sixteen_digits(rows: list[list[int]]) -> None:
+    words = np.array(rows, dtype=np.uint64).reshape(-1, 2).T
+
+    assert keys.hex_text(list(words)).to_list() == [f"{a:016x}{b:016x}" for a, b in rows]

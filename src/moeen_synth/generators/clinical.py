@@ -51,28 +51,16 @@ class Clinic:
         v = ctx.vocab
         # Diagnoses a speciality sees, by the patient's age band and sex: those fitting the
         # whole band if any, else the band in part, else any age.
+        seen_by = [set(split_list(r["specialities"])) for r in v.diagnoses]
+        ages = [(int(r["min_age"]), int(r["max_age"])) for r in v.diagnoses]
         groups = []
         for spec in v.specialities:
+            sees = [i for i, codes in enumerate(seen_by) if spec["code"] in codes]
             for lo, hi in AGE_BANDS:
                 for sex in ("male", "female"):
-                    fits = [
-                        i
-                        for i, r in enumerate(v.diagnoses)
-                        if spec["code"] in split_list(r["specialities"])
-                        and r["sex"] in ("any", sex)
-                    ]
-                    whole = [
-                        i
-                        for i in fits
-                        if int(v.diagnoses[i]["min_age"]) <= lo
-                        and int(v.diagnoses[i]["max_age"]) >= hi
-                    ]
-                    partly = [
-                        i
-                        for i in fits
-                        if int(v.diagnoses[i]["min_age"]) <= hi
-                        and int(v.diagnoses[i]["max_age"]) >= lo
-                    ]
+                    fits = [i for i in sees if v.diagnoses[i]["sex"] in ("any", sex)]
+                    whole = [i for i in fits if ages[i][0] <= lo and ages[i][1] >= hi]
+                    partly = [i for i in fits if ages[i][0] <= hi and ages[i][1] >= lo]
                     groups.append(whole or partly or fits)
         self.diagnoses = _ragged(groups)
         by_icd: dict[str, list[int]] = {}

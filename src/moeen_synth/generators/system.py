@@ -6,6 +6,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from moeen_synth import keys
 from moeen_synth.generators.base import (
     DAY,
     HOUR,
@@ -244,31 +245,32 @@ def file_uploads(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     people = People(ctx, u)
     kind = ctx.mix("file_uploads", "kind", r, upload_count(ctx), (3, 2, 2, 2, 1))
     s = ctx.stream
-    digest = [s("file_uploads", f"hash{k}").bits(r).tolist() for k in range(4)]
-    hashes = ["".join(f"{d[i]:016x}" for d in digest) for i in range(len(r))]
-    names = [
-        f"{UPLOAD_KINDS[k][2]}-{h[:12]}.{UPLOAD_KINDS[k][1].split('/')[1]}"
-        for k, h in zip(kind.tolist(), hashes, strict=True)
-    ]
+    hashes = keys.hex_text([s("file_uploads", f"hash{k}").bits(r) for k in range(4)])
+    kinds = pl.DataFrame(
+        [(t, mime, prefix, mime.split("/")[1]) for t, mime, prefix in UPLOAD_KINDS],
+        schema=["type", "mime", "prefix", "ext"],
+        orient="row",
+    )[kind]
+    owner = ctx.ids("users", u)
+    names = kinds["prefix"] + "-" + hashes.str.slice(0, 12) + "." + kinds["ext"]
     created = np.minimum(
         people.created + s("file_uploads", "when").integers(r, MINUTE, 300 * DAY), ctx.as_of
     )
     return pl.DataFrame(
         {
             "id": ctx.ids("file_uploads", r),
-            "user_id": ctx.ids("users", u),
+            "user_id": owner,
             "file_name": names,
-            "original_name": [
-                f"{UPLOAD_KINDS[k][2]}_{i + 1}.{UPLOAD_KINDS[k][1].split('/')[1]}"
-                for k, i in zip(kind.tolist(), r.tolist(), strict=True)
-            ],
-            "file_path": [
-                f"uploads/{uid}/{n}" for uid, n in zip(ctx.ids("users", u), names, strict=True)
-            ],
+            "original_name": kinds["prefix"]
+            + "_"
+            + pl.Series(r + 1).cast(pl.String)
+            + "."
+            + kinds["ext"],
+            "file_path": "uploads/" + owner + "/" + names,
             "file_size": s("file_uploads", "size").integers(r, 20_000, 5_000_000),
-            "mime_type": [UPLOAD_KINDS[k][1] for k in kind.tolist()],
+            "mime_type": kinds["mime"],
             "file_hash": hashes,
-            "upload_type": [UPLOAD_KINDS[k][0] for k in kind.tolist()],
+            "upload_type": kinds["type"],
             "is_processed": s("file_uploads", "processed").uniform(r) < 0.9,
             "metadata": pl.repeat('{"source": "patient_app"}', len(r), eager=True),
             "created_at": ts(created),
