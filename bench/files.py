@@ -13,32 +13,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import drop_database, fresh_database, generation
+from load import drop_database, fresh_database, generation, run_measured
 
 from moeen_synth.db.embedded import EmbeddedServer
 
 FORMATS = ("parquet", "csv", "sql")
-EXE = Path(sys.executable).with_name("moeen-synth")
 
 
 def timed(command: list[str]) -> tuple[float, int]:
     """Seconds and peak RSS (KiB) of a moeen-synth subprocess."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([str(EXE), *command, "--quiet"])
-    _, status, usage = os.wait4(proc.pid, 0)
-    if status != 0:
-        raise SystemExit(f"moeen-synth {' '.join(command)} failed with status {status}")
-    return time.perf_counter() - t0, int(usage.ru_maxrss)
+    return run_measured([*command, "--quiet"])
 
 
 def main() -> None:
