@@ -100,11 +100,11 @@ def export(
     with outdir.staged(out, force=force) as staging:
         roots = {f: staging if len(formats) == 1 else staging / f for f in formats}
         sinks = {f: _sink(f, roots[f], sql_style) for f in formats}
-        records: dict[str, list[FileRecord]] = {f: [] for f in formats}
+        # Each table's files, listed in table order whatever order the tables finished in.
+        table_files: dict[str, dict[str, list[FileRecord]]] = {f: {} for f in formats}
         entries: dict[str, dict[str, manifest.TableEntry]] = {f: {} for f in formats}
         seconds: dict[str, float] = dict.fromkeys(formats, 0.0)
         timing = threading.Lock()
-        current: str | None = None
 
         def spent(f: str, since: float) -> None:
             with timing:  # summed over the generating threads and the writing one
@@ -115,7 +115,7 @@ def export(
                 t0 = time.perf_counter()
                 files = sink.end(table)
                 spent(f, t0)
-                records[f].extend(files)
+                table_files[f][table] = files
                 entries[f][table].files = [r.path for r in files]
 
         def prepare(spec: TableSpec, frame: pl.DataFrame) -> Prepared:
@@ -126,31 +126,32 @@ def export(
                 spent(f, t0)
             return Prepared(frame.columns, frame.height, encoded)
 
+        # Tables along the appointments come interleaved (each block of their facts made
+        # once) when every format can take them so; each table is closed at its last row.
+        interleave = all(sink.interleaves for sink in sinks.values())
         for spec, rows, block in run.generate_ahead(
-            ctx, work, prepare, block_rows=block_rows, workers=workers
+            ctx, work, prepare, block_rows=block_rows, workers=workers, interleave=interleave
         ):
-            if spec.name != current:
-                if current is not None:
-                    close(current)
-                current = spec.name
-                result.rows[current] = 0
+            name = spec.name
+            if name not in result.rows:
+                result.rows[name] = 0
                 for f, sink in sinks.items():
-                    sink.begin(current, block.columns, len(rows))
-                    entries[f][current] = manifest.TableEntry(
+                    sink.begin(name, block.columns, len(rows))
+                    entries[f][name] = manifest.TableEntry(
                         rows=len(rows),
                         first_row=rows.start,
-                        total_rows=totals[current],
+                        total_rows=totals[name],
                         columns=block.columns,
                     )
             for f, sink in sinks.items():
                 t0 = time.perf_counter()
-                sink.write(spec.name, block.encoded[f], block.rows)
+                sink.write(name, block.encoded[f], block.rows)
                 spent(f, t0)
-            result.rows[spec.name] += block.rows
+            result.rows[name] += block.rows
             if progress:
-                progress(spec.name, result.rows[spec.name], len(rows))
-        if current is not None:
-            close(current)
+                progress(name, result.rows[name], len(rows))
+            if result.rows[name] == len(rows):
+                close(name)
         for spec, rows in work:  # tables with no rows in this shard: listed, without files
             if spec.name not in result.rows and spec.generate is not None:
                 result.rows[spec.name] = 0
@@ -162,13 +163,14 @@ def export(
         options = {"sql_style": sql_style}
         for f, sink in sinks.items():
             t0 = time.perf_counter()
-            records[f].extend(sink.finish())
+            records = [r for name in order for r in table_files[f].get(name, [])]
+            records += sink.finish()
             data = manifest.build(
                 fmt=f,
                 profile=profile,
                 shard=shard,
                 tables={name: entries[f][name] for name in order},
-                files=records[f],
+                files=records,
                 options=options if f == "sql" else {},
             )
             manifest.write(roots[f], data)
@@ -176,8 +178,8 @@ def export(
             relative = roots[f].relative_to(staging)
             result.formats[f] = FormatResult(
                 directory=result.out / relative,
-                bytes=sum(r.bytes for r in records[f]),
-                files=len(records[f]),
+                bytes=sum(r.bytes for r in records),
+                files=len(records),
                 seconds=seconds[f],
             )
     result.seconds = time.perf_counter() - started

@@ -81,6 +81,19 @@ def test_files_are_byte_identical_for_any_workers_and_chunk_size(
         assert hashes(a.out) == hashes(b.out)
 
 
+def test_interleaved_exports_write_the_files_a_table_by_table_one_does(tmp_path: Path) -> None:
+    # Two blocks of appointments (over 65,536), so the tables along them interleave when
+    # every format takes interleaved blocks (Parquet, CSV) and not when SQL is among them.
+    prof = profiles.load("load-1m").with_overrides(scale=12_000)
+    formats: list[export.Format] = ["parquet", "csv"]
+    mixed = export.export(prof, tmp_path / "mixed", formats, workers=3, block_rows=7_000)
+    plain = export.export(prof, tmp_path / "plain", [*formats, "sql"], block_rows=20_000)
+
+    assert prof.counts.appointments > 65_536
+    for f in ("parquet", "csv"):
+        assert hashes(mixed.formats[f].directory) == hashes(plain.formats[f].directory)
+
+
 def test_demo_sql_files_load_with_plain_psql_and_validate(
     tmp_path: Path, make_db: Callable[[], str]
 ) -> None:

@@ -15,12 +15,14 @@ from moeen_synth.sinks.files import FileRecord
 
 
 class Sink(Protocol):
-    """A table's blocks arrive in order between ``begin`` and ``end``. ``prepare`` encodes a
-    block and must be a pure function of it: it runs on the generating threads, ahead of
-    ``write``, which stores it. ``end`` returns the table's finished files, ``finish`` any
-    files that span tables (a database sink has none)."""
+    """A table's blocks arrive in order between ``begin`` and ``end``; if ``interleaves``,
+    blocks of several begun tables may alternate, else each table ends before the next
+    begins. ``prepare`` encodes a block and must be a pure function of it: it runs on the
+    generating threads, ahead of ``write``, which stores it. ``end`` returns the table's
+    finished files, ``finish`` any files that span tables (a database sink has none)."""
 
     format: str
+    interleaves: bool
 
     def begin(self, table: str, columns: list[str], total: int) -> None: ...
 

@@ -16,27 +16,24 @@ from moeen_synth.sinks.files import FileRecord, StreamFile
 
 class CsvSink:
     format = "csv"
+    interleaves = True  # one file per table: blocks of several tables may alternate
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.file: StreamFile | None = None
+        self.files: dict[str, StreamFile] = {}
 
     def begin(self, table: str, columns: list[str], total: int) -> None:
-        self.file = StreamFile(self.root, f"{table}.csv")
-        self.file.write((",".join(columns) + "\n").encode("utf-8"))
+        self.files[table] = StreamFile(self.root, f"{table}.csv")
+        self.files[table].write((",".join(columns) + "\n").encode("utf-8"))
 
     def prepare(self, table: str, frame: pl.DataFrame) -> bytes:
         return csv_bytes(frame)
 
     def write(self, table: str, prepared: bytes, rows: int) -> None:
-        assert self.file is not None
-        self.file.write(prepared)
+        self.files[table].write(prepared)
 
     def end(self, table: str) -> list[FileRecord]:
-        assert self.file is not None
-        record = self.file.close()
-        self.file = None
-        return [record]
+        return [self.files.pop(table).close()]
 
     def finish(self) -> list[FileRecord]:
         return []

@@ -106,33 +106,23 @@ def read_batches(path: Path, batch_rows: int = 65_536) -> Iterator[pl.DataFrame]
         yield from_arrow(batch)
 
 
-class ParquetSink:
-    format = "parquet"
+class _TableParts:
+    """One table's part files: rows re-cut into row groups, parts of PART_ROWS rows."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.table = ""
-        self.schema: pa.Schema | None = None
+    def __init__(self, root: Path, table: str, schema: pa.Schema) -> None:
+        self.root, self.table, self.schema = root, table, schema
         self.pending: list[pa.Table] = []
         self.pending_rows = 0
         self.part = 0
         self.part_rows = 0
         self.writer: pq.ParquetWriter | None = None
         self.records: list[FileRecord] = []
+        (root / table).mkdir(parents=True, exist_ok=True)
 
     def _path(self) -> Path:
         return self.root / self.table / f"part-{self.part:05d}.parquet"
 
-    def begin(self, table: str, columns: list[str], total: int) -> None:
-        self.table, self.schema = table, arrow_schema(table, tuple(columns))
-        self.pending, self.pending_rows, self.part, self.part_rows = [], 0, 0, 0
-        self.records = []
-        (self.root / table).mkdir(parents=True, exist_ok=True)
-
-    def prepare(self, table: str, frame: pl.DataFrame) -> pa.Table:
-        return to_arrow(frame, arrow_schema(table, tuple(frame.columns)))
-
-    def write(self, table: str, prepared: pa.Table, rows: int) -> None:
+    def write(self, prepared: pa.Table, rows: int) -> None:
         self.pending.append(prepared)
         self.pending_rows += rows
         self._flush(final=False)
@@ -144,7 +134,9 @@ class ParquetSink:
         rows = pa.concat_tables(self.pending)
         at = 0
         while rows.num_rows - at >= ROW_GROUP_ROWS or (final and at < rows.num_rows):
-            group = rows.slice(at, ROW_GROUP_ROWS)
+            # One chunk per column: the writer cuts pages at chunk boundaries too, so the
+            # bytes would otherwise depend on how the rows arrived (the block size).
+            group = rows.slice(at, ROW_GROUP_ROWS).combine_chunks()
             self._write_group(group)
             at += group.num_rows
         rest = rows.slice(at)
@@ -168,11 +160,32 @@ class ParquetSink:
         self.part += 1
         self.part_rows = 0
 
-    def end(self, table: str) -> list[FileRecord]:
+    def end(self) -> list[FileRecord]:
         self._flush(final=True)
         if self.writer is not None:
             self._close_part()
         return self.records
+
+
+class ParquetSink:
+    format = "parquet"
+    interleaves = True  # one writer per table: blocks of several tables may alternate
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.tables: dict[str, _TableParts] = {}
+
+    def begin(self, table: str, columns: list[str], total: int) -> None:
+        self.tables[table] = _TableParts(self.root, table, arrow_schema(table, tuple(columns)))
+
+    def prepare(self, table: str, frame: pl.DataFrame) -> pa.Table:
+        return to_arrow(frame, arrow_schema(table, tuple(frame.columns)))
+
+    def write(self, table: str, prepared: pa.Table, rows: int) -> None:
+        self.tables[table].write(prepared, rows)
+
+    def end(self, table: str) -> list[FileRecord]:
+        return self.tables.pop(table).end()
 
     def finish(self) -> list[FileRecord]:
         return []

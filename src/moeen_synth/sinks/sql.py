@@ -56,6 +56,7 @@ def _transaction(statement: str) -> str:
 
 class SqlSink:
     format = "sql"
+    interleaves = False  # a seed file holds each table's rows in one COPY section
 
     def __init__(
         self, root: Path, merge_keys: dict[str, tuple[str, ...]], style: Style = "copy"
