@@ -167,3 +167,43 @@ def test_clock_texts_are_riyadh_local_time(epochs: list[int], data: st.DataObjec
     got = time_texts(ctx, np.array(epochs, dtype=np.int64), np.array(arabic)).to_list()
 
     assert got == expected
+
+
+def test_doctor_title_follows_the_doctors_gender_and_only_where_a_template_has_one() -> None:
+    from moeen_synth.generators import messaging
+    from moeen_synth.generators.people import doctor_facts
+
+    ctx = run.context(profiles.load("demo"))
+    run.plan(ctx)
+    doctors = doctor_facts(ctx).people
+    d = np.arange(ctx.counts.doctors)
+    arabic = np.ones(len(d), dtype=bool)
+    male, female = (
+        ctx.vocab.text("doctor.word.male", "ar"),
+        ctx.vocab.text("doctor.word.female", "ar"),
+    )
+
+    names, titled = messaging._doctor_name(ctx, "appointment_reminder", d, arabic)
+    assert titled == "doctor_name"
+    expected = [
+        f"{female if woman else male} {name}"
+        for woman, name in zip(doctors.female, doctors.name_ar, strict=True)
+    ]
+    assert names.to_list() == expected
+    _, body = messaging.render(
+        ctx,
+        "appointment_reminder",
+        arabic,
+        {"doctor_name": names, "appointment_time": pl.Series(["x"] * len(d))},
+        titled,
+    )
+    assert all(f"{male} {female}" not in b and f"{male} {male}" not in b for b in body)
+    assert all(n in b for n, b in zip(expected, body, strict=True))
+
+    # A template without the title before the name gets none added.
+    templates = {r["name"]: dict(r) for r in ctx.vocab.templates}
+    templates["appointment_reminder"]["body"] = "موعدك مع {{doctor_name}}"
+    ctx._cache["templates"] = templates
+    names, titled = messaging._doctor_name(ctx, "appointment_reminder", d, arabic)
+    assert titled is None
+    assert names.to_list() == doctors.name_ar.to_list()

@@ -204,10 +204,9 @@ def _clock_texts(ctx: Context) -> pl.Series:
     return result
 
 
-def _doctor_names(ctx: Context) -> pl.Series:
-    """Doctors' names as the notices give them: English, then Arabic after the title the
-    platform's Arabic templates put before the name, in the doctor's gender (الدكتور,
-    الدكتورة). The templates' own title is dropped in ``render``."""
+def _doctor_names(ctx: Context, titled: bool) -> pl.Series:
+    """Doctors' names as notices give them, English then Arabic; ``titled``: the Arabic ones
+    after the title in the doctor's gender (الدكتور, الدكتورة)."""
 
     def build() -> pl.Series:
         doctors = doctor_facts(ctx).people
@@ -215,10 +214,25 @@ def _doctor_names(ctx: Context) -> pl.Series:
         title = either(
             doctors.female, v.text("doctor.word.female", "ar"), v.text("doctor.word.male", "ar")
         )
-        return pl.concat([doctors.name_en, title + " " + doctors.name_ar])
+        return pl.concat(
+            [doctors.name_en, title + " " + doctors.name_ar if titled else doctors.name_ar]
+        )
 
-    result: pl.Series = ctx.cached("notice_doctor_names", build)
+    result: pl.Series = ctx.cached(f"notice_doctor_names.{titled}", build)
     return result
+
+
+def _doctor_name(
+    ctx: Context, template: str, doctor: I64, arabic: npt.NDArray[np.bool_]
+) -> tuple[pl.Series, str | None]:
+    """The doctor_name values for ``template``, and the placeholder to pass to ``render`` as
+    titled. The platform's Arabic templates say الدكتور before the name, which for a woman
+    must read الدكتورة: the title then comes with the name and render drops the template's.
+    """
+    title = ctx.vocab.text("doctor.word.male", "ar")
+    titled = f"{title} {{{{doctor_name}}}}" in _templates(ctx)[template]["body"]
+    names = _doctor_names(ctx, titled).gather(doctor + arabic * ctx.counts.doctors)
+    return names, "doctor_name" if titled else None
 
 
 def _part(ctx: Context, kind: str, rows: I64, parent: I64) -> pl.DataFrame:
@@ -246,9 +260,9 @@ def _part(ctx: Context, kind: str, rows: I64, parent: I64) -> pl.DataFrame:
     f = appointment_facts(ctx, parent)
     patient = People(ctx, f.patient + lay.offset("patient"))
     arabic = patient.arabic
-    doctor_name = _doctor_names(ctx).gather(f.doctor + arabic * ctx.counts.doctors)
     if kind == "appointment":
         template, kind_type, priority = "appointment_confirmation", "appointment", "normal"
+        doctor_name, titled = _doctor_name(ctx, template, f.doctor, arabic)
         values = {
             "doctor_name": doctor_name,
             "appointment_date": date_texts(f.start, arabic)
@@ -258,10 +272,12 @@ def _part(ctx: Context, kind: str, rows: I64, parent: I64) -> pl.DataFrame:
         scheduled = f.created + 2 * MINUTE
     elif kind == "reminder":
         template, kind_type, priority = "appointment_reminder", "reminder", "high"
+        doctor_name, titled = _doctor_name(ctx, template, f.doctor, arabic)
         values = {"doctor_name": doctor_name, "appointment_time": time_texts(ctx, f.start, arabic)}
         scheduled = np.maximum(f.start - DAY, f.created + MINUTE)
     elif kind == "payment":
         template, kind_type, priority = "payment_confirmation", "payment", "normal"
+        titled = None
         values = {
             "amount": money(f.payment_amount),
             "currency": by_language(
@@ -276,6 +292,7 @@ def _part(ctx: Context, kind: str, rows: I64, parent: I64) -> pl.DataFrame:
         scheduled = paid + MINUTE
     else:
         template, kind_type, priority = "claim_status_update", "payment", "normal"
+        titled = None
         times = ClaimTimes(ctx, f)
         status = pl.Series(  # English then Arabic
             [v.text(f"claim.status.{x}", lg) for lg in ("en", "ar") for x in CLAIM_STATUS.names]
@@ -287,7 +304,6 @@ def _part(ctx: Context, kind: str, rows: I64, parent: I64) -> pl.DataFrame:
         scheduled = (
             np.maximum.reduce([times.submitted, times.approved, times.paid, times.decided]) + MINUTE
         )
-    titled = "doctor_name" if "doctor_name" in values else None
     title, body = render(ctx, template, arabic, values, titled)
     return pl.DataFrame(
         {
