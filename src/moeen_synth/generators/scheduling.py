@@ -446,7 +446,9 @@ class GatheredFacts(AppointmentFacts):
     fact at a time, when first read: a child table reads a handful of the thirty, and the
     lazily made ones (diagnosis, medication) are made for the block, once."""
 
-    def __init__(self, ctx: Context, rows: int, parts: list[tuple[I64, AppointmentFacts, I64]]):
+    def __init__(
+        self, ctx: Context, rows: int, parts: list[tuple[I64, AppointmentFacts, I64]]
+    ) -> None:
         """``parts``: (positions in these facts, a block's facts, positions in that block)."""
         self.ctx = ctx
         self._rows = rows
