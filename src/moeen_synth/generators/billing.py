@@ -14,13 +14,13 @@ from moeen_synth.generators.base import (
     HOUR,
     I64,
     MINUTE,
+    Bilingual,
     BlockPrefix,
     Context,
     digits,
     either,
     json_objects,
     money,
-    pick_language,
     ts,
 )
 from moeen_synth.generators.clinical import patient_people
@@ -178,10 +178,9 @@ def insurance_claims(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     t = ClaimTimes(ctx, f)
     arabic = patient_people(ctx, f.patient).arabic
     keys = [r["key"] for r in v.texts if r["key"].startswith("claim.reject.")]
-    reasons = {lg: pl.Series([v.text(k, lg) for k in keys], dtype=pl.String) for lg in ("ar", "en")}
+    reasons = Bilingual({lg: [v.text(k, lg) for k in keys] for lg in ("ar", "en")})
     pick = ctx.stream("insurance_claims", "reason").integers(rows, 0, len(keys))
-    rejection = pick_language(arabic, reasons["ar"].gather(pick), reasons["en"].gather(pick))
-    rejection = rejection.set(pl.Series(f.claim_status != CLAIM_STATUS.rejected), None)
+    rejection = reasons.at(arabic, np.where(f.claim_status == CLAIM_STATUS.rejected, pick, -1))
     providers = pl.Series([r["name_en"] for r in v.insurers], dtype=pl.String)
     icd = pl.Series([r["icd10"] for r in v.diagnoses], dtype=pl.String)
     data = json_objects(

@@ -12,12 +12,13 @@ from moeen_synth.generators.base import (
     DAY,
     HOUR,
     MINUTE,
+    Bilingual,
     BlockPrefix,
     Context,
+    by_language,
     either,
     js,
     json_objects,
-    pick_language,
     ts,
 )
 from moeen_synth.generators.people import People, doctor_facts, insurer_of, layout
@@ -172,19 +173,19 @@ class Script:
                 reply_count.append(len(said["en"]))
                 for lg in ("ar", "en"):
                     replies[lg].extend(str(x) for x in said[lg])
-        self.bot = {lg: pl.Series(bot[lg]) for lg in bot}
-        self.bot_meta = {lg: pl.Series(meta[lg]) for lg in meta}
+        self.bot = Bilingual(bot)
+        self.bot_meta = Bilingual(meta)
         self.user_meta = pl.Series(user_meta)
         self.kind = pl.Series(kinds)
         self.reply_start = np.array(reply_start, dtype=np.int64)
         self.reply_count = np.array(reply_count, dtype=np.int64)
-        self.replies = {lg: pl.Series(replies[lg]) for lg in replies}
+        self.replies = Bilingual(replies)
         clinic = next(r for r in ctx.vocab.settings if r["key"] == "clinic_name")
         names = json.loads(clinic["value"])
         self.clinic = {lg: str(names[lg]) for lg in ("ar", "en")}
-        self.insurer = {
-            lg: pl.Series([r[f"name_{lg}"] for r in ctx.vocab.insurers]) for lg in ("ar", "en")
-        }
+        self.insurer = Bilingual(
+            {lg: [r[f"name_{lg}"] for r in ctx.vocab.insurers] for lg in ("ar", "en")}
+        )
 
 
 def script(ctx: Context) -> Script:
@@ -207,7 +208,6 @@ def chatbot_messages(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     people = People(ctx, f.patient + lay.offset("patient"))
     arabic = people.arabic
     doc_i = ctx.stream("chatbot_conversations", "doctor").integers(conv, 0, ctx.counts.doctors)
-    doctors = doctor_facts(ctx).people
     step = sc.step_start[f.flow] + ordinal // 2
     reply = (
         sc.reply_start[step]
@@ -215,33 +215,23 @@ def chatbot_messages(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     )
     # The patient's insurer; one they are asking about if they have none.
     insurer = insurer_of(ctx, f.patient)
-    asked = ctx.stream("chatbot_conversations", "insurer").integers(conv, 0, len(sc.insurer["ar"]))
+    asked = ctx.stream("chatbot_conversations", "insurer").integers(conv, 0, sc.insurer.size)
     insurer = np.where(insurer >= 0, insurer, asked)
     when = f.started + 2 * DAY
     frame = pl.DataFrame(
         {
             "m": arabic,
             "bot": ordinal % 2 == 0,
-            "bot_text": pick_language(arabic, sc.bot["ar"].gather(step), sc.bot["en"].gather(step)),
-            "user_text": pick_language(
-                arabic, sc.replies["ar"].gather(reply), sc.replies["en"].gather(reply)
-            ),
-            "bot_meta": pick_language(
-                arabic, sc.bot_meta["ar"].gather(step), sc.bot_meta["en"].gather(step)
-            ),
+            "bot_text": sc.bot.at(arabic, step),
+            "user_text": sc.replies.at(arabic, reply),
+            "bot_meta": sc.bot_meta.at(arabic, step),
             "user_meta": sc.user_meta.gather(step),
             "kind": sc.kind.gather(step),
-            "doctor_name": pick_language(
-                arabic, doctors.name_ar.gather(doc_i), doctors.name_en.gather(doc_i)
-            ),
+            "doctor_name": doctor_facts(ctx).names.at(arabic, doc_i),
             "date": date_texts(when, arabic),
             "time": time_texts(ctx, when, arabic),
-            "clinic_name": pl.Series(
-                np.where(arabic, sc.clinic["ar"], sc.clinic["en"]), dtype=pl.String
-            ),
-            "insurer": pick_language(
-                arabic, sc.insurer["ar"].gather(insurer), sc.insurer["en"].gather(insurer)
-            ),
+            "clinic_name": by_language(arabic, sc.clinic["ar"], sc.clinic["en"]),
+            "insurer": sc.insurer.at(arabic, insurer),
             # What the user types: their own id, their mobile in the local 05... form.
             "national_id": people.national_id,
             "mobile": "0" + people.phone.str.slice(4),

@@ -13,9 +13,11 @@ from moeen_synth.generators.base import (
     DAY,
     I64,
     MINUTE,
+    Bilingual,
     BlockPrefix,
     Context,
     Labels,
+    gather_or_null,
     ts,
 )
 from moeen_synth.generators.people import People, doctor_facts, layout
@@ -126,25 +128,6 @@ def _med_text(m: dict[str, str], lg: str) -> str:
     return f"{m[f'generic_{lg}']} {m['strength']} {m[f'form_{lg}']} - {m[f'dosing_{lg}']}"
 
 
-class Bilingual:
-    """Texts of a vocabulary in English then Arabic, in one column: a row's text in its
-    language is a single gather, where picking between two gathered columns takes three
-    passes over the rows."""
-
-    def __init__(self, texts: dict[str, list[str]]) -> None:
-        self.size = len(texts["en"])
-        self.series = pl.Series([*texts["en"], *texts["ar"]], dtype=pl.String)
-
-    def index(self, arabic: npt.NDArray[np.bool_], idx: I64) -> I64:
-        """Positions in ``series`` of the texts ``idx`` (-1: none) in each row's language."""
-        at: I64 = np.where(idx >= 0, idx + arabic * self.size, -1)
-        return at
-
-    def at(self, arabic: npt.NDArray[np.bool_], idx: I64) -> pl.Series:
-        """Text ``idx`` in each row's language; NULL where ``idx`` is -1."""
-        return _gather(self.series, self.index(arabic, idx))
-
-
 class ByKind:
     """Bilingual texts for each record type (in RECORD_TYPE order) in one column, so that
     rows of mixed types get theirs in a single gather."""
@@ -157,16 +140,9 @@ class ByKind:
     def at(self, kind: npt.NDArray[np.int8], arabic: npt.NDArray[np.bool_], idx: I64) -> pl.Series:
         """Text ``idx`` of each row's type in its language; NULL where ``idx`` is -1."""
         k = kind.astype(np.int64)
-        return _gather(
+        return gather_or_null(
             self.series, np.where(idx >= 0, self.base[k] + idx + arabic * self.size[k], -1)
         )
-
-
-def _gather(series: pl.Series, at: I64) -> pl.Series:
-    """``series`` at positions ``at``, NULL where a position is -1."""
-    missing = at < 0
-    out = series.gather(np.maximum(at, 0))
-    return out.set(pl.Series(missing), None) if missing.any() else out
 
 
 def clinic(ctx: Context) -> Clinic:

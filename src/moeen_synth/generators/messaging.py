@@ -16,6 +16,7 @@ from moeen_synth.generators.base import (
     HOUR,
     I64,
     MINUTE,
+    Bilingual,
     BlockPrefix,
     Context,
     Interleaved,
@@ -204,21 +205,19 @@ def _clock_texts(ctx: Context) -> pl.Series:
     return result
 
 
-def _doctor_names(ctx: Context, titled: bool) -> pl.Series:
-    """Doctors' names as notices give them, English then Arabic; ``titled``: the Arabic ones
-    after the title in the doctor's gender (الدكتور, الدكتورة)."""
+def _titled_doctor_names(ctx: Context) -> Bilingual:
+    """Doctors' names, the Arabic ones after the title in the doctor's gender (الدكتور,
+    الدكتورة)."""
 
-    def build() -> pl.Series:
+    def build() -> Bilingual:
         doctors = doctor_facts(ctx).people
         v = ctx.vocab
         title = either(
             doctors.female, v.text("doctor.word.female", "ar"), v.text("doctor.word.male", "ar")
         )
-        return pl.concat(
-            [doctors.name_en, title + " " + doctors.name_ar if titled else doctors.name_ar]
-        )
+        return Bilingual.of(doctors.name_en, title + " " + doctors.name_ar)
 
-    result: pl.Series = ctx.cached(f"notice_doctor_names.{titled}", build)
+    result: Bilingual = ctx.cached("notice_doctor_names", build)
     return result
 
 
@@ -231,8 +230,8 @@ def _doctor_name(
     """
     title = ctx.vocab.text("doctor.word.male", "ar")
     titled = f"{title} {{{{doctor_name}}}}" in _templates(ctx)[template]["body"]
-    names = _doctor_names(ctx, titled).gather(doctor + arabic * ctx.counts.doctors)
-    return names, "doctor_name" if titled else None
+    names = _titled_doctor_names(ctx) if titled else doctor_facts(ctx).names
+    return names.at(arabic, doctor), "doctor_name" if titled else None
 
 
 def _part(ctx: Context, kind: str, rows: I64, parent: I64) -> pl.DataFrame:

@@ -22,6 +22,7 @@ from moeen_synth.errors import UsageError
 from moeen_synth.generators.base import (
     DAY,
     I64,
+    Bilingual,
     Context,
     by_language,
     date,
@@ -573,6 +574,11 @@ class DoctorFacts:
                     f"{need} doctors see {label}; each needs a patient at the same "
                     "time slot. Raise the number of patients or adjust child_share."
                 )
+
+    @cached_property
+    def names(self) -> Bilingual:
+        """All doctors' names in both languages, for a row's doctor in its language."""
+        return Bilingual.of(self.people.name_en, self.people.name_ar)
 
     @cached_property
     def people(self) -> People:
