@@ -28,22 +28,22 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from moeen_synth import catalogue, plan
 from moeen_synth import profile as profiles
-from moeen_synth import run
+from moeen_synth.catalogue import sql_types
 from moeen_synth.db import bulk, migrate
 from moeen_synth.db.embedded import EmbeddedServer
-from moeen_synth.encode_binary import HEADER, TRAILER, copy_binary_parts
-from moeen_synth.sinks.columns import sql_types
+from moeen_synth.sinks.binary_copy import HEADER, TRAILER, copy_binary_parts
 
 
 def generation(name: str) -> tuple[int, float, float]:
     """Rows, wall seconds and CPU seconds (all threads: polars uses a few) of generating."""
-    ctx = run.context(profiles.load(name))
+    ctx = plan.context(profiles.load(name))
     t0, c0 = time.perf_counter(), time.process_time()
     rows = 0
-    work = [(spec, range(total)) for spec, total in run.plan(ctx)]
+    work = [(spec, range(total)) for spec, total in plan.plan(ctx)]
     # In the order a load makes them: the tables along the appointments interleaved.
-    for spec, _, start, stop in run.jobs(ctx, work, block_rows=run.BLOCK_ROWS, interleave=True):
+    for spec, _, start, stop in plan.jobs(ctx, work, block_rows=plan.BLOCK_ROWS, interleave=True):
         assert spec.generate is not None
         rows += spec.generate(ctx, start, stop).height
     return rows, time.perf_counter() - t0, time.process_time() - c0
@@ -101,16 +101,16 @@ def end_to_end(name: str, dsn: str) -> tuple[float, int]:
 
 
 def encode_all(name: str, folder: Path) -> list[tuple[str, list[str], Path, int]]:
-    ctx = run.context(profiles.load(name))
+    ctx = plan.context(profiles.load(name))
     files = []
-    for spec, total in run.plan(ctx):
+    for spec, total in plan.plan(ctx):
         if not total:
             continue
         path = folder / f"{spec.name}.copy"
         columns: list[str] = []
         with open(path, "wb") as out:
             out.write(HEADER)
-            for frame in run.blocks(ctx, spec, total):
+            for frame in plan.blocks(ctx, spec, total):
                 columns = frame.columns
                 _, body, _ = copy_binary_parts(frame, sql_types()[spec.name])
                 out.write(body)
@@ -126,7 +126,7 @@ def floor(files: list[tuple[str, list[str], Path, int]], dsn: str) -> float:
         t0 = time.perf_counter()
         deferred = bulk.defer(conn, [f[0] for f in files])
         # As the tool does: the generated tables emptied in the transaction, COPY FREEZE.
-        frozen = [f[0] for f in files if f[0] in run.GENERATED_TABLES]
+        frozen = [f[0] for f in files if f[0] in catalogue.GENERATED]
         conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(map(sql.Identifier, frozen))))
         with conn.cursor() as cur:
             for table, columns, path, _ in files:

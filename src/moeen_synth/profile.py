@@ -18,7 +18,7 @@ import yaml
 from hijridate.ummalqura import GREGORIAN_RANGE
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from moeen_synth import paths
+from moeen_synth import domains, paths
 from moeen_synth.errors import ProfileError, UsageError
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -161,22 +161,22 @@ class Appointments(_Strict):
     @field_validator("past_status")
     @classmethod
     def _past(cls, v: Mix) -> Mix:
-        return _check_mix(v, ("completed", "no_show", "cancelled"))
+        return _check_mix(v, domains.PAST_STATUSES)
 
     @field_validator("future_status")
     @classmethod
     def _future(cls, v: Mix) -> Mix:
-        return _check_mix(v, ("pending", "confirmed", "cancelled"))
+        return _check_mix(v, domains.FUTURE_STATUSES)
 
     @field_validator("types")
     @classmethod
     def _types(cls, v: Mix) -> Mix:
-        return _check_mix(v, ("consultation", "follow_up", "emergency", "surgery", "checkup"))
+        return _check_mix(v, domains.APPOINTMENT_TYPES)
 
     @field_validator("self_pay_methods")
     @classmethod
     def _methods(cls, v: Mix) -> Mix:
-        return _check_mix(v, ("cash", "card", "bank_transfer"))
+        return _check_mix(v, domains.SELF_PAY_METHODS)
 
 
 class MedicalRecords(_Strict):
@@ -199,7 +199,7 @@ class InsuranceClaims(_Strict):
     @field_validator("status")
     @classmethod
     def _status(cls, v: Mix) -> Mix:
-        return _check_mix(v, ("submitted", "under_review", "approved", "rejected", "paid"))
+        return _check_mix(v, domains.CLAIM_OUTCOMES)
 
 
 class Notifications(_Strict):

@@ -12,9 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from moeen_synth.encode import csv_bytes
-from moeen_synth.encode_binary import NotBinary, copy_binary
+from moeen_synth import plan
+from moeen_synth.sinks.binary_copy import NotBinary, copy_binary
 from moeen_synth.sinks.postgres import encode_block
+from moeen_synth.sinks.text_forms import csv_bytes
 
 TYPES = {
     "u": "uuid",
@@ -162,12 +163,11 @@ def test_binary_copy_follows_the_target_tables_own_types(fresh_dsn: str) -> None
     """A platform-made schema may declare a column otherwise than ours (here inet as text,
     jsonb as text): each value goes in the target column's binary form, or as CSV."""
     from moeen_synth import profile as profiles
-    from moeen_synth import run
     from moeen_synth.db import migrate as migrations
     from moeen_synth.sinks.postgres import PostgresSink
 
-    ctx = run.context(profiles.load("demo"))
-    spec, total = next((s, n) for s, n in run.plan(ctx) if s.name == "audit_logs")
+    ctx = plan.context(profiles.load("demo"))
+    spec, total = next((s, n) for s, n in plan.plan(ctx) if s.name == "audit_logs")
     assert spec.generate is not None
     frame = spec.generate(ctx, 0, total)
     with psycopg.connect(fresh_dsn, autocommit=True) as c:

@@ -12,20 +12,23 @@ from typing import Any
 import psycopg
 import pytest
 
+from moeen_synth import catalogue
 from moeen_synth import profile as profiles
-from moeen_synth import run
 from moeen_synth.db import migrate as migrations
 from moeen_synth.db.migrate import PLATFORM_TABLES
 from moeen_synth.errors import LoadError, SchemaError, TargetNotEmptyError
+from moeen_synth.sinks.files import FileRecord
+from moeen_synth.sinks.postgres import PostgresSink
+from moeen_synth.jobs import load as load_job
 from tests.dbtools import content_digest
 from tests.demo_counts import DEMO_COUNTS
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "demo.json"
 
 
-def load_demo(dsn: str, **kwargs: Any) -> run.LoadResult:
+def load_demo(dsn: str, **kwargs: Any) -> load_job.LoadResult:
     with psycopg.connect(dsn, autocommit=True) as conn:
-        return run.load(conn, profiles.load("demo"), **kwargs)
+        return load_job.load(conn, profiles.load("demo"), **kwargs)
 
 
 def counts(dsn: str) -> dict[str, int]:
@@ -108,13 +111,23 @@ def test_second_load_is_refused_then_truncate_and_append_work(fresh_dsn: str) ->
 
 
 @pytest.mark.parametrize("table", ["users", "appointments", "crm_activities"])
-def test_failure_mid_load_leaves_nothing_behind(fresh_dsn: str, table: str) -> None:
+def test_failure_mid_load_leaves_nothing_behind(
+    fresh_dsn: str, table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with psycopg.connect(fresh_dsn, autocommit=True) as conn:
         migrations.migrate(conn)
     before = counts(fresh_dsn)
+    end = PostgresSink.end
+
+    def fail_after(sink: PostgresSink, name: str) -> list[FileRecord]:
+        if name == table:  # every row of the table is in; later tables are not
+            raise LoadError(f"injected failure after {name}")
+        return end(sink, name)
+
+    monkeypatch.setattr(PostgresSink, "end", fail_after)
 
     with pytest.raises(LoadError, match=f"after {table}"):
-        load_demo(fresh_dsn, fail_after=table)
+        load_demo(fresh_dsn)
 
     assert counts(fresh_dsn) == before
     assert before["users"] == 0 and before["roles"] == 5
@@ -169,7 +182,7 @@ def test_bulk_path_gives_the_same_content_and_schema(make_db: Callable[[], str])
         # all-visible (ANALYZE reads that into relallvisible); plain COPY leaves them unmarked.
         visible = """SELECT relname, relpages, relallvisible FROM pg_class
             WHERE relname = ANY(%s) AND relpages > 0"""
-        tables = list(run.GENERATED_TABLES)
+        tables = list(catalogue.GENERATED)
         frozen = b.execute(visible, (tables,)).fetchall()
         assert frozen and all(pages == seen for _, pages, seen in frozen), frozen
         a.execute("ANALYZE")

@@ -14,18 +14,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from moeen_synth import export, run
+from moeen_synth import plan
 from moeen_synth import profile as profiles
 from moeen_synth.db import migrate as migrations
 from moeen_synth.db.validate import validate
 from moeen_synth.errors import UsageError
-from moeen_synth.load_files import ExportedFiles
-from moeen_synth.shard import Shard
+from moeen_synth.jobs import export as export_job
+from moeen_synth.jobs import load as load_job
+from moeen_synth.jobs.load_files import ExportedFiles
+from moeen_synth.plan import Shard
 from moeen_synth.sinks import parquet
 from moeen_synth.sinks.sql import FILE_ORDER
 from tests.dbtools import content_digest, run_psql
 
-FORMATS: list[export.Format] = ["parquet", "sql", "csv"]
+FORMATS: list[export_job.Format] = ["parquet", "sql", "csv"]
 
 
 def small(scale: int = 40, seed: int = 7) -> profiles.Profile:
@@ -45,13 +47,13 @@ def hashes(directory: Path) -> dict[str, str]:
 
 def direct_load(dsn: str, prof: profiles.Profile) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
-        run.load(conn, prof)
+        load_job.load(conn, prof)
 
 
-def load_dirs(dsn: str, *directories: Path) -> run.LoadResult:
+def load_dirs(dsn: str, *directories: Path) -> load_job.LoadResult:
     files = ExportedFiles.open(list(directories))
     with psycopg.connect(dsn, autocommit=True) as conn:
-        return run.load(conn, files.profile, source=files)
+        return load_job.load(conn, files.profile, source=files)
 
 
 def migrated(dsn: str) -> str:
@@ -67,17 +69,17 @@ def test_files_are_byte_identical_for_any_workers_and_chunk_size(
     monkeypatch.setattr(parquet, "ROW_GROUP_ROWS", 100)
     monkeypatch.setattr(parquet, "PART_ROWS", 300)
     prof = small()
-    runs = [(2, run.BLOCK_ROWS), (1, 7), (3, 128), (2, 1000)]
+    runs = [(2, plan.BLOCK_ROWS), (1, 7), (3, 128), (2, 1000)]
     seen = []
     for i, (workers, chunk) in enumerate(runs):
         out = tmp_path / f"run{i}"
-        export.export(prof, out, FORMATS, workers=workers, block_rows=chunk)
+        export_job.export(prof, out, FORMATS, workers=workers, block_rows=chunk)
         seen.append(hashes(out))
     assert all(h == seen[0] for h in seen[1:])
     assert any(p.startswith("parquet/system_metrics/part-00006") for p in seen[0])
     for style in ("inserts",):
-        a = export.export(prof, tmp_path / "i1", ["sql"], sql_style=style, block_rows=7)
-        b = export.export(prof, tmp_path / "i2", ["sql"], sql_style=style, block_rows=999)
+        a = export_job.export(prof, tmp_path / "i1", ["sql"], sql_style=style, block_rows=7)
+        b = export_job.export(prof, tmp_path / "i2", ["sql"], sql_style=style, block_rows=999)
         assert hashes(a.out) == hashes(b.out)
 
 
@@ -85,9 +87,9 @@ def test_interleaved_exports_write_the_files_a_table_by_table_one_does(tmp_path:
     # Two blocks of appointments (over 65,536), so the tables along them interleave when
     # every format takes interleaved blocks (Parquet, CSV) and not when SQL is among them.
     prof = profiles.load("load-1m").with_overrides(scale=12_000)
-    formats: list[export.Format] = ["parquet", "csv"]
-    mixed = export.export(prof, tmp_path / "mixed", formats, workers=3, block_rows=7_000)
-    plain = export.export(prof, tmp_path / "plain", [*formats, "sql"], block_rows=20_000)
+    formats: list[export_job.Format] = ["parquet", "csv"]
+    mixed = export_job.export(prof, tmp_path / "mixed", formats, workers=3, block_rows=7_000)
+    plain = export_job.export(prof, tmp_path / "plain", [*formats, "sql"], block_rows=20_000)
 
     assert prof.counts.appointments > 65_536
     for f in ("parquet", "csv"):
@@ -98,7 +100,7 @@ def test_demo_sql_files_load_with_plain_psql_and_validate(
     tmp_path: Path, make_db: Callable[[], str]
 ) -> None:
     demo = profiles.load("demo")
-    result = export.export(demo, tmp_path / "sql", ["sql"])
+    result = export_job.export(demo, tmp_path / "sql", ["sql"])
     names = sorted(p.name for p in result.out.glob("*.sql"))
     assert names == sorted([*FILE_ORDER, "load.sql"])
     direct = make_db()
@@ -118,7 +120,7 @@ def test_demo_sql_files_load_with_plain_psql_and_validate(
 
 
 def test_failing_sql_file_leaves_nothing(tmp_path: Path, fresh_dsn: str) -> None:
-    result = export.export(profiles.load("demo"), tmp_path / "sql", ["sql"])
+    result = export_job.export(profiles.load("demo"), tmp_path / "sql", ["sql"])
     broken = result.out / "04_payments_and_insurance.sql"
     broken.write_text(broken.read_text("utf-8").replace("COPY", "COPY nonexistent_", 1), "utf-8")
     migrated(fresh_dsn)
@@ -145,7 +147,7 @@ def test_every_format_round_trips_to_the_same_tables_as_a_direct_load(
 ) -> None:
     prof = small(scale, seed)
     out = tmp_path_factory.mktemp("roundtrip")
-    result = export.export(prof, out / "x", FORMATS, sql_style=style)  # type: ignore[arg-type]
+    result = export_job.export(prof, out / "x", FORMATS, sql_style=style)  # type: ignore[arg-type]
     direct = make_db()
     direct_load(direct, prof)
     expected = content_digest(direct)
@@ -163,10 +165,10 @@ def test_shards_together_equal_the_whole_run(tmp_path: Path, make_db: Callable[[
     n = 3
     dirs = []
     for k in range(1, n + 1):
-        fmt: export.Format = "csv" if k % 2 else "parquet"  # shards may differ in format
-        r = export.export(prof, tmp_path / f"s{k}", [fmt], shard=Shard(k, n), block_rows=50)
+        fmt: export_job.Format = "csv" if k % 2 else "parquet"  # shards may differ in format
+        r = export_job.export(prof, tmp_path / f"s{k}", [fmt], shard=Shard(k, n), block_rows=50)
         dirs.append(r.out)
-    whole = export.export(prof, tmp_path / "whole", ["csv"])
+    whole = export_job.export(prof, tmp_path / "whole", ["csv"])
     per_table: dict[str, int] = {}
     for d in dirs:
         tables = json.loads((d / "manifest.json").read_text())["tables"]
@@ -186,7 +188,7 @@ def test_shards_together_equal_the_whole_run(tmp_path: Path, make_db: Callable[[
 
 
 def test_changed_or_missing_file_is_refused_by_name(tmp_path: Path, fresh_dsn: str) -> None:
-    out = export.export(small(), tmp_path / "csv", ["csv"]).out
+    out = export_job.export(small(), tmp_path / "csv", ["csv"]).out
     path = out / "patients.csv"
     data = bytearray(path.read_bytes())
     data[-5] = ord("X") if data[-5] != ord("X") else ord("Y")
@@ -220,7 +222,7 @@ def test_interrupted_export_leaves_nothing_that_looks_finished(
 
     monkeypatch.setattr(CsvSink, "write", failing)
     with pytest.raises(KeyboardInterrupt):
-        export.export(small(), tmp_path / "out", ["csv", "parquet"])
+        export_job.export(small(), tmp_path / "out", ["csv", "parquet"])
     assert calls["n"] > 5
     assert list(tmp_path.iterdir()) == []
 
@@ -231,23 +233,23 @@ def test_non_empty_out_is_refused_unless_force_and_force_replaces(tmp_path: Path
     out.mkdir()
     (out / "notes.txt").write_text("mine")
     with pytest.raises(UsageError, match="not a moeen-synth output"):
-        export.export(prof, out, ["csv"], force=True)
+        export_job.export(prof, out, ["csv"], force=True)
     with pytest.raises(UsageError, match="not empty"):
-        export.export(prof, out, ["csv"])
+        export_job.export(prof, out, ["csv"])
     assert (out / "notes.txt").read_text() == "mine"
 
     other = tmp_path / "other"
-    export.export(prof, other, ["csv"])
+    export_job.export(prof, other, ["csv"])
     first = hashes(other)
     with pytest.raises(UsageError, match="--force"):
-        export.export(prof, other, ["csv"])
-    export.export(prof.with_overrides(seed=8), other, ["parquet"], force=True)
+        export_job.export(prof, other, ["csv"])
+    export_job.export(prof.with_overrides(seed=8), other, ["parquet"], force=True)
     assert not (other / "patients.csv").exists() and hashes(other) != first
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other", "out"]
 
 
 def test_sql_files_are_refused_by_load_with_the_psql_command(tmp_path: Path) -> None:
-    out = export.export(profiles.load("demo"), tmp_path / "sql", ["sql"]).out
+    out = export_job.export(profiles.load("demo"), tmp_path / "sql", ["sql"]).out
     with pytest.raises(UsageError, match="psql -v ON_ERROR_STOP=1 -f"):
         ExportedFiles.open([out])
 
@@ -257,7 +259,7 @@ def test_manifest_from_an_older_version_loads_and_edited_settings_are_refused(
 ) -> None:
     from moeen_synth.profile import settings_sha256
 
-    out = export.export(profiles.load("demo"), tmp_path / "csv", ["csv"]).out
+    out = export_job.export(profiles.load("demo"), tmp_path / "csv", ["csv"]).out
     path = out / "manifest.json"
     data = json.loads(path.read_text("utf-8"))
     # An export made before a setting existed: the defaults fill it in on reading.

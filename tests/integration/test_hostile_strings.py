@@ -16,15 +16,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from moeen_synth import plan
 from moeen_synth import profile as profiles
-from moeen_synth import run
 from moeen_synth.db import migrate as migrations
-from moeen_synth.encode import csv_bytes
 from moeen_synth.generators import BY_NAME
 from moeen_synth.sinks.csv import CsvSink
 from moeen_synth.sinks.parquet import ParquetSink, read_batches
 from moeen_synth.sinks.postgres import CopyData, PostgresSink
 from moeen_synth.sinks.sql import SqlSink, file_of
+from moeen_synth.sinks.text_forms import csv_bytes
 from tests.dbtools import run_psql
 
 NASTY = [
@@ -58,7 +58,7 @@ text = st.one_of(
 
 
 def leads(names: list[str], notes: list[str | None], keywords: list[list[str]]) -> dict[str, Any]:
-    ctx = run.context(profiles.load("demo"))
+    ctx = plan.context(profiles.load("demo"))
     n = len(names)
     crm = BY_NAME["crm_leads"].generate  # type: ignore[misc]
     flows = BY_NAME["chatbot_flows"].generate  # type: ignore[misc]

@@ -9,8 +9,8 @@ import psycopg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from moeen_synth import run
 from moeen_synth.db.validate import validate
+from moeen_synth.jobs import load as load_job
 from moeen_synth.profile import Profile
 from tests.unit.test_generators import profiles_strategy
 
@@ -27,7 +27,7 @@ def test_every_invariant_holds_for_random_profiles(
     dsn = make_db()
     with psycopg.connect(dsn, autocommit=True) as conn:
         # bulk: the large-load path (indexes and foreign keys rebuilt, COPY FREEZE)
-        result = run.load(conn, prof, bulk=bulk)
+        result = load_job.load(conn, prof, bulk=bulk)
         report = validate(conn)
 
     assert result.report is not None and result.report.ok, result.report.failures

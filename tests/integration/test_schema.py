@@ -13,6 +13,7 @@ from moeen_synth.cli import main
 from moeen_synth.db import migrate as migrations
 from moeen_synth.db.catalog import diff_catalogs, read_catalog
 from moeen_synth.db.validate import expected_catalog_path, normalised_catalog
+from moeen_synth.jobs import load as load_job
 from tests.reference_schema import reference_path, reference_problems
 
 
@@ -130,10 +131,9 @@ def test_rollback_asks_for_confirmation(fresh_dsn: str) -> None:
 
 def test_row_level_security_through_auth_uid(fresh_dsn: str) -> None:
     from moeen_synth import profile as profiles
-    from moeen_synth import run
 
     with psycopg.connect(fresh_dsn, autocommit=True) as conn:
-        run.load(conn, profiles.load("demo"))
+        load_job.load(conn, profiles.load("demo"))
         user_id, patient_id = conn.execute(
             "SELECT user_id, id FROM patients ORDER BY medical_record_number LIMIT 1"
         ).fetchone()  # type: ignore[misc]

@@ -62,7 +62,7 @@ def test_truncate_and_append_exclude_each_other() -> None:
 def test_plain_progress_lines_when_not_a_terminal() -> None:
     import io
 
-    from moeen_synth.progress import LoadProgress
+    from moeen_synth.cli.progress import LoadProgress
 
     out = io.StringIO()
     with LoadProgress(out, interval=3600) as progress:

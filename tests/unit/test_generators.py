@@ -12,10 +12,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from moeen_synth import paths, run
+from moeen_synth import paths, plan
 from moeen_synth import profile as profiles
 from moeen_synth.errors import UsageError
-from moeen_synth.generators import scheduling
+from moeen_synth.generators import notifications
+from moeen_synth.models import slots
 from moeen_synth.profile import Profile
 from tests.demo_counts import DEMO_COUNTS
 
@@ -46,10 +47,10 @@ profiles_strategy = st.composite(small_profile)
 
 
 def frames(prof: Profile, block_rows: int) -> dict[str, pl.DataFrame]:
-    ctx = run.context(prof)
+    ctx = plan.context(prof)
     out = {}
-    for spec, total in run.plan(ctx):
-        parts = list(run.blocks(ctx, spec, total, block_rows))
+    for spec, total in plan.plan(ctx):
+        parts = list(plan.blocks(ctx, spec, total, block_rows))
         if parts:
             out[spec.name] = pl.concat(parts, how="vertical_relaxed")
     return out
@@ -79,9 +80,9 @@ def test_same_seed_same_rows_and_another_seed_other_ids(prof: Profile) -> None:
 
 
 def test_demo_counts_are_the_canonical_ones() -> None:
-    ctx = run.context(profiles.load("demo"))
+    ctx = plan.context(profiles.load("demo"))
 
-    counts = {spec.name: n for spec, n in run.plan(ctx)}
+    counts = {spec.name: n for spec, n in plan.plan(ctx)}
 
     assert {k: counts[k] for k in DEMO_COUNTS} == DEMO_COUNTS
 
@@ -89,10 +90,10 @@ def test_demo_counts_are_the_canonical_ones() -> None:
 def test_impossible_calendar_is_a_clear_error() -> None:
     data: dict[str, Any] = yaml.safe_load((paths.profiles_dir() / "demo.yaml").read_text())
     data["tables"]["appointments"]["count"] = 100_000
-    ctx = run.context(profiles.parse(data, "x"))
+    ctx = plan.context(profiles.parse(data, "x"))
 
     with pytest.raises(UsageError, match=r"raise history_days/future_days, tables\.doctors\.count"):
-        run.plan(ctx)
+        plan.plan(ctx)
 
 
 def test_nothing_is_dated_after_as_of_even_for_visits_just_before_it() -> None:
@@ -102,7 +103,7 @@ def test_nothing_is_dated_after_as_of_even_for_visits_just_before_it() -> None:
     data["tables"]["doctors"] = {"count": 20, "shifts": {"day": {"start": "09:00", "end": "17:00"}}}
     data["tables"]["appointments"].update(per_patient=10.5, future_share=0.0)
     data["tables"]["appointments"]["past_status"] = {"completed": 1}
-    ctx = run.context(profiles.parse(data, "dense"))
+    ctx = plan.context(profiles.parse(data, "dense"))
     as_of = ctx.profile.as_of
 
     tables = frames(ctx.profile, 10_000)
@@ -130,10 +131,10 @@ def test_no_doctor_is_booked_twice_when_slots_outnumber_a_calendar() -> None:
     data["tables"]["doctors"] = {"count": 2, "specialities": ["Internal Medicine"]}
     data["tables"]["appointments"].update(per_patient=2.4, future_share=0.7)
     data["tables"]["patients"]["child_share"] = 0.0
-    ctx = run.context(profiles.parse(data, "long future"))
-    cal = scheduling.calendars(ctx)
-    slots = -(-ctx.counts.appointments // ctx.counts.doctors)
-    assert slots > min(len(c.past) for c in cal), "precondition: indexes outrun the past"
+    ctx = plan.context(profiles.parse(data, "long future"))
+    cal = slots.calendars(ctx)
+    per_doctor = -(-ctx.counts.appointments // ctx.counts.doctors)
+    assert per_doctor > min(len(c.past) for c in cal), "precondition: indexes outrun the past"
 
     visits = frames(ctx.profile, 10_000)["appointments"]
 
@@ -147,10 +148,10 @@ def test_no_doctor_is_booked_twice_when_slots_outnumber_a_calendar() -> None:
     data=st.data(),
 )
 def test_clock_texts_are_riyadh_local_time(epochs: list[int], data: st.DataObject) -> None:
-    from moeen_synth.generators.messaging import time_texts
+    from moeen_synth.models.dates import time_texts
 
     arabic = data.draw(st.lists(st.booleans(), min_size=len(epochs), max_size=len(epochs)))
-    ctx = run.context(profiles.load("demo"))
+    ctx = plan.context(profiles.load("demo"))
     local = (
         (pl.Series(epochs, dtype=pl.Int64) * 1_000_000)
         .cast(pl.Datetime("us", "UTC"))
@@ -170,11 +171,10 @@ def test_clock_texts_are_riyadh_local_time(epochs: list[int], data: st.DataObjec
 
 
 def test_doctor_title_follows_the_doctors_gender_and_only_where_a_template_has_one() -> None:
-    from moeen_synth.generators import messaging
-    from moeen_synth.generators.people import doctor_facts
+    from moeen_synth.models.doctors import doctor_facts
 
-    ctx = run.context(profiles.load("demo"))
-    run.plan(ctx)
+    ctx = plan.context(profiles.load("demo"))
+    plan.plan(ctx)
     doctors = doctor_facts(ctx).people
     d = np.arange(ctx.counts.doctors)
     arabic = np.ones(len(d), dtype=bool)
@@ -183,14 +183,14 @@ def test_doctor_title_follows_the_doctors_gender_and_only_where_a_template_has_o
         ctx.vocab.text("doctor.word.female", "ar"),
     )
 
-    names, titled = messaging._doctor_name(ctx, "appointment_reminder", d, arabic)
+    names, titled = notifications._doctor_name(ctx, "appointment_reminder", d, arabic)
     assert titled == "doctor_name"
     expected = [
         f"{female if woman else male} {name}"
         for woman, name in zip(doctors.female, doctors.name_ar, strict=True)
     ]
     assert names.to_list() == expected
-    _, body = messaging.render(
+    _, body = notifications.render(
         ctx,
         "appointment_reminder",
         arabic,
@@ -204,6 +204,6 @@ def test_doctor_title_follows_the_doctors_gender_and_only_where_a_template_has_o
     templates = {r["name"]: dict(r) for r in ctx.vocab.templates}
     templates["appointment_reminder"]["body"] = "موعدك مع {{doctor_name}}"
     ctx._cache["templates"] = templates
-    names, titled = messaging._doctor_name(ctx, "appointment_reminder", d, arabic)
+    names, titled = notifications._doctor_name(ctx, "appointment_reminder", d, arabic)
     assert titled is None
     assert names.to_list() == doctors.name_ar.to_list()

@@ -7,22 +7,23 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from moeen_synth import plan
 from moeen_synth import profile as profiles
-from moeen_synth import run
-from moeen_synth.generators import billing, clinical, messaging, scheduling, system
-from moeen_synth.generators.base import PARENT_BLOCK, Context
+from moeen_synth.generators import billing, medical_records, notifications, system
+from moeen_synth.models import claims, visits
+from moeen_synth.models.context import PARENT_BLOCK, Context
 
 
 def parent_of(ctx: Context, table: str, row: int) -> int | None:
     """The appointment row ``row`` of an anchored table belongs to (None: no appointment)."""
     layouts = {
-        "medical_records": clinical.record_index(ctx),
-        "insurance_claims": billing.claim_index(ctx),
+        "medical_records": medical_records.record_index(ctx),
+        "insurance_claims": claims.claim_index(ctx),
         "payments": billing.payment_index(ctx),
         "audit_logs": system.audit_layout(ctx),
     }
     if table == "notifications":
-        notices = messaging.notice_layout(ctx)
+        notices = notifications.notice_layout(ctx)
         if row >= notices.total:
             return None  # a welcome notice
         return int(notices.locate(np.array([row]))[0][0])
@@ -32,13 +33,13 @@ def parent_of(ctx: Context, table: str, row: int) -> int | None:
 @pytest.fixture(scope="module")
 def ctx() -> Context:
     # About 180,000 appointments: three parent blocks, every table filled.
-    return run.context(profiles.load("load-1m").with_overrides(scale=30_000))
+    return plan.context(profiles.load("load-1m").with_overrides(scale=30_000))
 
 
 def test_interleaving_reorders_the_blocks_and_keeps_each_tables_order(ctx: Context) -> None:
-    work = [(spec, range(total)) for spec, total in run.plan(ctx)]
-    plain = run.jobs(ctx, work, block_rows=7_000)
-    mixed = run.jobs(ctx, work, block_rows=7_000, interleave=True)
+    work = [(spec, range(total)) for spec, total in plan.plan(ctx)]
+    plain = plan.jobs(ctx, work, block_rows=7_000)
+    mixed = plan.jobs(ctx, work, block_rows=7_000, interleave=True)
 
     key = [(spec.name, start, stop) for spec, _, start, stop in plain]
     assert sorted(key) == sorted((spec.name, start, stop) for spec, _, start, stop in mixed)
@@ -49,9 +50,9 @@ def test_interleaving_reorders_the_blocks_and_keeps_each_tables_order(ctx: Conte
 
 
 def test_a_child_block_comes_after_the_appointments_of_its_rows(ctx: Context) -> None:
-    work = [(spec, range(total)) for spec, total in run.plan(ctx)]
+    work = [(spec, range(total)) for spec, total in plan.plan(ctx)]
     loaded = 0  # appointments whose blocks came before
-    for spec, _, start, stop in run.jobs(ctx, work, block_rows=7_000, interleave=True):
+    for spec, _, start, stop in plan.jobs(ctx, work, block_rows=7_000, interleave=True):
         if spec.name == "appointments":
             assert start == loaded
             loaded = stop
@@ -63,17 +64,17 @@ def test_a_child_block_comes_after_the_appointments_of_its_rows(ctx: Context) ->
 def test_interleaved_blocks_make_each_block_of_appointment_facts_once(
     ctx: Context, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    work = [(spec, range(total)) for spec, total in run.plan(ctx)]  # the census is made here
+    work = [(spec, range(total)) for spec, total in plan.plan(ctx)]  # the census is made here
     ctx._cache.pop("facts_blocks")  # the census's blocks, kept for the first children
     made: Counter[int] = Counter()
-    facts = scheduling.AppointmentFacts.__init__
+    facts = visits.AppointmentFacts.__init__
 
-    def counted(self: scheduling.AppointmentFacts, c: Context, a: np.ndarray) -> None:
+    def counted(self: visits.AppointmentFacts, c: Context, a: np.ndarray) -> None:
         made[int(a[0]) if len(a) else -1] += 1
         facts(self, c, a)
 
-    monkeypatch.setattr(scheduling.AppointmentFacts, "__init__", counted)
-    for spec, _, start, stop in run.jobs(ctx, work, block_rows=7_000, interleave=True):
+    monkeypatch.setattr(visits.AppointmentFacts, "__init__", counted)
+    for spec, _, start, stop in plan.jobs(ctx, work, block_rows=7_000, interleave=True):
         assert spec.generate is not None
         spec.generate(ctx, start, stop)
 

@@ -16,8 +16,8 @@ import polars as pl
 import pytest
 from hijridate import Gregorian
 
+from moeen_synth import plan, vocab
 from moeen_synth import profile as profiles
-from moeen_synth import run, vocab
 from moeen_synth.profile import RESERVED_DOMAINS
 
 ARABIC_LETTER = re.compile(r"[\u0621-\u064A]")
@@ -31,11 +31,11 @@ V = vocab.load()
 
 @pytest.fixture(scope="module")
 def data() -> dict[str, pl.DataFrame]:
-    ctx = run.context(profiles.load("clinic"))
+    ctx = plan.context(profiles.load("clinic"))
     frames = {}
-    for spec, total in run.plan(ctx):
+    for spec, total in plan.plan(ctx):
         if spec.generate is not None and total:
-            frames[spec.name] = pl.concat(list(run.blocks(ctx, spec, total)))
+            frames[spec.name] = pl.concat(list(plan.blocks(ctx, spec, total)))
     assert frames["patients"].height == 5000
     return frames
 

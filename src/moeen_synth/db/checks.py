@@ -9,56 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# (child table, column, parent table, parent column)
-FOREIGN_KEYS = (
-    ("patients", "user_id", "users", "id"),
-    ("doctors", "user_id", "users", "id"),
-    ("appointments", "patient_id", "patients", "id"),
-    ("appointments", "doctor_id", "doctors", "id"),
-    ("medical_records", "patient_id", "patients", "id"),
-    ("medical_records", "doctor_id", "doctors", "id"),
-    ("medical_records", "appointment_id", "appointments", "id"),
-    ("file_uploads", "user_id", "users", "id"),
-    ("insurance_claims", "patient_id", "patients", "id"),
-    ("insurance_claims", "appointment_id", "appointments", "id"),
-    ("payments", "appointment_id", "appointments", "id"),
-    ("payments", "patient_id", "patients", "id"),
-    ("notifications", "user_id", "users", "id"),
-    ("audit_logs", "user_id", "users", "id"),
-    ("system_settings", "updated_by", "users", "id"),
-    ("translations", "language_code", "languages", "code"),
-    ("reports", "generated_by", "users", "id"),
-    ("chatbot_flows", "created_by", "users", "id"),
-    ("chatbot_conversations", "user_id", "users", "id"),
-    ("chatbot_conversations", "flow_id", "chatbot_flows", "id"),
-    ("chatbot_messages", "conversation_id", "chatbot_conversations", "id"),
-    ("crm_leads", "assigned_to", "users", "id"),
-    ("crm_activities", "lead_id", "crm_leads", "id"),
-    ("crm_activities", "user_id", "users", "id"),
-)
+from moeen_synth import catalogue
 
-TABLES_WITH_UPDATED_AT = (
-    "users",
-    "patients",
-    "doctors",
-    "appointments",
-    "medical_records",
-    "insurance_claims",
-    "payments",
-    "notification_templates",
-    "system_settings",
-    "translations",
-    "chatbot_flows",
-    "crm_leads",
-    "roles",
+# (child table, column, parent table, parent column), from the schema
+FOREIGN_KEYS = tuple(
+    (fk.table, fk.column, fk.parent, fk.parent_column) for fk in catalogue.foreign_keys()
 )
-
-EMAIL_COLUMNS = (
-    ("users", "email"),
-    ("patients", "email"),
-    ("doctors", "email"),
-    ("crm_leads", "email"),
-)
+TABLES_WITH_UPDATED_AT = tuple(t.name for t in catalogue.TABLES if t.has_updated_at)
+EMAIL_COLUMNS = tuple((t.name, c) for t in catalogue.TABLES for c in t.email_columns)
 RESERVED_EMAIL = r"'@(example\.(com|org|net)|([a-z0-9-]+\.)*[a-z0-9-]+\.test)$'"
 
 

@@ -15,37 +15,14 @@ from typing import Any, Literal
 
 import psycopg
 
-from moeen_synth import paths
+from moeen_synth import catalogue, paths
 from moeen_synth.errors import SchemaError
 
 BOOKKEEPING = "moeen_synth"
-_LOCK_ID = 0x6D6F65656E  # "moeen"
+LOCK_ID = 0x6D6F65656E  # "moeen"
 _NAME = re.compile(r"^(\d{4})_(\w+)\.up\.sql$")
 
-PLATFORM_TABLES = (
-    "appointments",
-    "audit_logs",
-    "chatbot_conversations",
-    "chatbot_flows",
-    "chatbot_messages",
-    "crm_activities",
-    "crm_leads",
-    "doctors",
-    "file_uploads",
-    "insurance_claims",
-    "languages",
-    "medical_records",
-    "notification_templates",
-    "notifications",
-    "patients",
-    "payments",
-    "reports",
-    "roles",
-    "system_metrics",
-    "system_settings",
-    "translations",
-    "users",
-)
+PLATFORM_TABLES = tuple(sorted(catalogue.NAMES))
 
 
 @dataclass(frozen=True)
@@ -102,9 +79,9 @@ State = Literal["empty", "managed", "platform", "foreign"]
 def state(conn: psycopg.Connection[Any]) -> State:
     """What the target's public schema holds.
 
-    empty: none of the platform's tables; managed: migrated by moeen-synth; platform: all 22
-    tables but no migration record (made by the platform's own SQL file); foreign: some of
-    them, or other trouble, which moeen-synth will not touch.
+    empty: none of the platform's tables; managed: migrated by moeen-synth; platform: every
+    table of the catalogue but no migration record (made by the platform's own SQL file);
+    foreign: some of them, or other trouble, which moeen-synth will not touch.
     """
     if applied(conn):
         return "managed"
@@ -144,11 +121,11 @@ def migrate(conn: psycopg.Connection[Any]) -> list[Migration]:
     conn.autocommit = True
     done: list[Migration] = []
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_ID,))
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_ID,))
         _ensure_bookkeeping(conn)
     for m in pending(conn):
         with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_ID,))
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_ID,))
             if m.version in applied(conn):
                 continue  # another run applied it while we waited
             conn.execute(m.up.read_text(encoding="utf-8"))
@@ -182,7 +159,7 @@ def rollback(conn: psycopg.Connection[Any], to: str | None) -> list[Migration]:
     reverted = []
     for m in to_roll_back(conn, to):
         with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_ID,))
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_ID,))
             conn.execute(m.down.read_text(encoding="utf-8"))
             conn.execute(
                 f"DELETE FROM {BOOKKEEPING}.schema_migrations WHERE version = %s", (m.version,)

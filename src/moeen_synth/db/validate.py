@@ -38,15 +38,6 @@ def normalised_catalog(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     return catalog
 
 
-def write_snapshot(conn: psycopg.Connection[Any], path: Path | None = None) -> Path:
-    target = path or expected_catalog_path()
-    target.write_text(
-        json.dumps(normalised_catalog(conn), indent=1, sort_keys=True, ensure_ascii=False) + "\n",
-        encoding="utf-8",
-    )
-    return target
-
-
 @dataclass
 class Report:
     schema_problems: list[str] = field(default_factory=list)

@@ -1,24 +1,36 @@
-"""The tables moeen-synth fills, in foreign-key order, with each one's row count and
-generator."""
+"""The table generators, one module per table family, and the registry that gives each table
+of the catalogue its row count and generator.
+
+A generator is a pure function ``(ctx, start, stop) -> DataFrame`` of one table's rows
+``start..stop-1``. What a child needs of its parent it recomputes from the parent's index with
+the shared models (``moeen_synth.models``); a table module never imports another.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
+import numpy.typing as npt
 import polars as pl
 
+from moeen_synth import catalogue
 from moeen_synth.generators import (
+    appointments,
     billing,
     chatbot,
-    clinical,
     crm,
-    messaging,
-    people,
-    scheduling,
+    doctors,
+    medical_records,
+    notifications,
+    patients,
+    reference,
     system,
+    users,
 )
-from moeen_synth.generators.base import Context
+from moeen_synth.models.claims import claim_index
+from moeen_synth.models.context import Context
 
 Generate = Callable[[Context, int, int], pl.DataFrame]
 Count = Callable[[Context], int]
@@ -26,17 +38,13 @@ Anchor = Callable[[Context, int], int]
 
 
 @dataclass(frozen=True)
-class TableSpec:
-    name: str
+class Generator:
     count: Count
     generate: Generate | None
-    # Reference tables merge with rows already there (the platform's defaults): rows whose
-    # natural key exists are skipped instead of failing the load.
-    merge_key: tuple[str, ...] | None = None
     # Tables laid out along the appointments: for a row, the last appointment of the block of
     # appointments it belongs to (found from block totals alone). Their blocks can be made
     # interleaved, in appointment order, so that the facts of a block of appointments, which
-    # all of them need, are made once and not once per table (``run.jobs``).
+    # all of them need, are made once and not once per table (``plan.jobs``).
     anchor: Anchor | None = None
 
 
@@ -44,62 +52,125 @@ def _none(ctx: Context) -> int:
     return 0
 
 
-TABLES: tuple[TableSpec, ...] = (
-    # roles and languages hold only the platform's default rows, from schema/0002.
-    TableSpec("roles", _none, None),
-    TableSpec("languages", _none, None),
-    TableSpec("users", people.user_count, people.users),
-    TableSpec(
-        "system_settings", lambda c: len(c.vocab.settings), messaging.system_settings, ("key",)
-    ),
-    TableSpec(
-        "notification_templates",
-        lambda c: len(messaging.template_rows(c)),
-        messaging.notification_templates,
-        ("name",),
-    ),
-    TableSpec(
-        "translations",
-        lambda c: len(messaging.translation_rows(c)),
-        messaging.translations,
-        ("language_code", "key", "namespace"),
-    ),
-    TableSpec("system_metrics", system.metric_count, system.system_metrics),
-    TableSpec("patients", lambda c: c.counts.patients, people.patients),
-    TableSpec("doctors", lambda c: c.counts.doctors, people.doctors),
-    TableSpec(
-        "appointments",
-        scheduling.appointment_count,
-        scheduling.appointments,
-        anchor=scheduling.appointment_anchor,
-    ),
-    TableSpec(
-        "medical_records",
-        clinical.record_count,
-        clinical.medical_records,
-        anchor=clinical.record_anchor,
-    ),
-    TableSpec("file_uploads", system.upload_count, system.file_uploads),
-    TableSpec(
-        "insurance_claims",
-        billing.claim_count,
-        billing.insurance_claims,
-        anchor=billing.claim_anchor,
-    ),
-    TableSpec("payments", billing.payment_count, billing.payments, anchor=billing.payment_anchor),
-    TableSpec(
-        "notifications",
-        messaging.notification_count,
-        messaging.notifications,
-        anchor=messaging.notification_anchor,
-    ),
-    TableSpec("audit_logs", system.audit_count, system.audit_logs, anchor=system.audit_anchor),
-    TableSpec("reports", system.report_count, system.reports),
-    TableSpec("chatbot_flows", chatbot.flow_count, chatbot.chatbot_flows),
-    TableSpec("chatbot_conversations", chatbot.conversation_count, chatbot.chatbot_conversations),
-    TableSpec("chatbot_messages", chatbot.message_count, chatbot.chatbot_messages),
-    TableSpec("crm_leads", crm.lead_count, crm.crm_leads),
-    TableSpec("crm_activities", crm.activity_count, crm.crm_activities),
-)
+class Along(Protocol):
+    """A layout of rows along the appointments (``models.layout``)."""
 
+    @property
+    def total(self) -> int: ...
+
+    def block_end(self, child: int) -> int: ...
+
+
+def along(layout: Callable[[Context], Along], generate: Generate) -> Generator:
+    """A table laid out along the appointments by ``layout``: its count is the layout's
+    total, a row's anchor the last appointment of the block it falls in."""
+    return Generator(
+        lambda ctx: layout(ctx).total, generate, lambda ctx, row: layout(ctx).block_end(row)
+    )
+
+
+REGISTRY: dict[str, Generator] = {
+    # roles and languages hold only the platform's default rows, from schema/0002.
+    "roles": Generator(_none, None),
+    "languages": Generator(_none, None),
+    "users": Generator(users.user_count, users.users),
+    "system_settings": Generator(lambda c: len(c.vocab.settings), reference.system_settings),
+    "notification_templates": Generator(
+        lambda c: len(reference.template_rows(c)), reference.notification_templates
+    ),
+    "translations": Generator(lambda c: len(reference.translation_rows(c)), reference.translations),
+    "system_metrics": Generator(system.metric_count, system.system_metrics),
+    "patients": Generator(lambda c: c.counts.patients, patients.patients),
+    "doctors": Generator(lambda c: c.counts.doctors, doctors.doctors),
+    "appointments": Generator(
+        appointments.appointment_count,
+        appointments.appointments,
+        appointments.appointment_anchor,
+    ),
+    "medical_records": along(medical_records.record_index, medical_records.medical_records),
+    "file_uploads": Generator(system.upload_count, system.file_uploads),
+    "insurance_claims": along(claim_index, billing.insurance_claims),
+    "payments": along(billing.payment_index, billing.payments),
+    "notifications": Generator(
+        notifications.notification_count,
+        notifications.notifications,
+        notifications.notification_anchor,
+    ),
+    "audit_logs": along(system.audit_layout, system.audit_logs),
+    "reports": Generator(system.report_count, system.reports),
+    "chatbot_flows": Generator(chatbot.flow_count, chatbot.chatbot_flows),
+    "chatbot_conversations": Generator(chatbot.conversation_count, chatbot.chatbot_conversations),
+    "chatbot_messages": Generator(chatbot.message_count, chatbot.chatbot_messages),
+    "crm_leads": Generator(crm.lead_count, crm.crm_leads),
+    "crm_activities": Generator(crm.activity_count, crm.crm_activities),
+}
+
+# Children per appointment that the visit model's census counts, as the child tables
+# declare them (``Context.census``).
+CENSUS: Mapping[str, Callable[[Any], npt.ArrayLike]] = {
+    **billing.CENSUS,
+    **medical_records.CENSUS,
+    **notifications.CENSUS,
+}
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A catalogue table with its generator: what the plan schedules."""
+
+    name: str
+    count: Count
+    generate: Generate | None
+    anchor: Anchor | None = None
+
+    @property
+    def merge_key(self) -> tuple[str, ...] | None:
+        return catalogue.BY_NAME[self.name].merge_key
+
+
+def problems(
+    registry: Mapping[str, Generator] = REGISTRY,
+    tables: tuple[catalogue.Table, ...] = catalogue.TABLES,
+) -> list[str]:
+    """Every table the catalogue and the registry do not agree on, naming the place to fix."""
+    named = {t.name for t in tables}
+    out = [
+        f"table {t.name}: in catalogue.TABLES but has no entry in generators.REGISTRY "
+        "(src/moeen_synth/generators/__init__.py); add its count and generator"
+        for t in tables
+        if t.name not in registry
+    ]
+    out += [
+        f"table {name}: in generators.REGISTRY but not in catalogue.TABLES "
+        "(src/moeen_synth/catalogue.py); add it there in foreign-key order"
+        for name in registry
+        if name not in named
+    ]
+    out += [
+        f"table {t.name}: its rows are {t.rows} in catalogue.TABLES but generators.REGISTRY "
+        "gives it " + ("no generator" if registry[t.name].generate is None else "a generator")
+        for t in tables
+        if t.name in registry and (registry[t.name].generate is None) != (t.rows == "defaults")
+    ]
+    return out
+
+
+def specs(
+    registry: Mapping[str, Generator] = REGISTRY,
+    tables: tuple[catalogue.Table, ...] = catalogue.TABLES,
+) -> tuple[TableSpec, ...]:
+    """The catalogue's tables in its (foreign-key) order, each with its generator; raises
+    RuntimeError naming every place a table is missing from."""
+    found = catalogue.problems() + problems(registry, tables)
+    if found:
+        raise RuntimeError("the table catalogue is inconsistent:\n  " + "\n  ".join(found))
+    return tuple(
+        TableSpec(
+            t.name, registry[t.name].count, registry[t.name].generate, registry[t.name].anchor
+        )
+        for t in tables
+    )
+
+
+TABLES = specs()
 BY_NAME = {t.name: t for t in TABLES}

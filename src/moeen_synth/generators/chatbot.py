@@ -8,20 +8,13 @@ import json
 import numpy as np
 import polars as pl
 
-from moeen_synth.generators.base import (
-    DAY,
-    HOUR,
-    MINUTE,
-    Bilingual,
-    BlockPrefix,
-    Context,
-    by_language,
-    either,
-    js,
-    json_objects,
-    ts,
-)
-from moeen_synth.generators.people import People, doctor_facts, insurer_of, layout
+from moeen_synth.models.bilingual import Bilingual, in_language
+from moeen_synth.models.columns import either, js, json_objects, ts
+from moeen_synth.models.context import DAY, HOUR, MINUTE, Context
+from moeen_synth.models.dates import date_texts, time_texts
+from moeen_synth.models.doctors import doctor_facts
+from moeen_synth.models.layout import BlockPrefix
+from moeen_synth.models.people import People, insurer_of, layout
 
 
 def flow_count(ctx: Context) -> int:
@@ -197,9 +190,6 @@ PLACEHOLDERS = ("doctor_name", "date", "time", "clinic_name", "insurer", "nation
 
 
 def chatbot_messages(ctx: Context, start: int, stop: int) -> pl.DataFrame:
-    from moeen_synth.generators.calendars import date_texts
-    from moeen_synth.generators.messaging import time_texts
-
     sc = script(ctx)
     rows = np.arange(start, stop, dtype=np.int64)
     conv, ordinal = message_index(ctx).locate(rows)
@@ -230,7 +220,7 @@ def chatbot_messages(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "doctor_name": doctor_facts(ctx).names.at(arabic, doc_i),
             "date": date_texts(when, arabic),
             "time": time_texts(ctx, when, arabic),
-            "clinic_name": by_language(arabic, sc.clinic["ar"], sc.clinic["en"]),
+            "clinic_name": in_language(arabic, sc.clinic["ar"], sc.clinic["en"]),
             "insurer": sc.insurer.at(arabic, insurer),
             # What the user types: their own id, their mobile in the local 05... form.
             "national_id": people.national_id,

@@ -5,9 +5,12 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from moeen_synth.generators.base import DAY, HOUR, Context, js, pick, ts
-from moeen_synth.generators.people import People, layout
 from moeen_synth.keys import as_list
+from moeen_synth.models.bilingual import LG, Bilingual
+from moeen_synth.models.columns import js, pick, ts
+from moeen_synth.models.context import DAY, HOUR, Context
+from moeen_synth.models.people import People, layout
+from moeen_synth.models.pools import pools
 
 SOURCES = ("website", "instagram", "snapchat", "google_ads", "referral", "walk_in", "whatsapp")
 STATUSES = ("new", "contacted", "qualified", "proposal", "negotiation", "closed_won", "closed_lost")
@@ -45,13 +48,12 @@ def crm_leads(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     arab_family = [i for i, r in enumerate(v.family_names) if r["origin"] == "arab"]
     first = np.array(arab_first)[s("crm_leads", "first").integers(lead, 0, len(arab_first))]
     family = np.array(arab_family)[s("crm_leads", "family").integers(lead, 0, len(arab_family))]
-    fa, fe = pick(v.first_names, first, "name_ar"), pick(v.first_names, first, "name_en")
-    la, le = pick(v.family_names, family, "name_ar"), pick(v.family_names, family, "name_en")
+    pool = pools(ctx)
+    ar = pool.first_ar.gather(first) + " " + pool.family_ar.gather(family)
+    en = pool.first_en.gather(first) + " " + pool.family_en.gather(family)
+    names = Bilingual.of(en, ar).each(f.arabic)
+    le = pick(v.family_names, family, "name_en")
     arabic = f.arabic.tolist()
-    names = [
-        f"{a} {b}" if ar else f"{c} {d}"
-        for a, b, c, d, ar in zip(fa, la, fe, le, arabic, strict=True)
-    ]
     domains = ctx.profile.email_domains
     ns = f"n{ctx.namespace}" if ctx.namespace else ""
     emails = [
@@ -108,9 +110,11 @@ def crm_activities(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     lead, ordinal = rows // per, rows % per
     f = LeadFacts(ctx, lead)
     owner = People(ctx, f.owner)
-    kind = np.array(ACTIVITY_TYPES, dtype=object)[
-        ctx.mix("crm_activities", "type", rows, activity_count(ctx), (3, 2, 1, 2, 1))
-    ]
+    which = ctx.mix("crm_activities", "type", rows, activity_count(ctx), (3, 2, 1, 2, 1))
+    kind = np.array(ACTIVITY_TYPES, dtype=object)[which]
+    subjects = Bilingual(
+        {lg: [ctx.vocab.text(f"crm.{k}", lg) for k in ACTIVITY_TYPES] for lg in LG}
+    )
     scheduled = f.created + (ordinal + 1) * ctx.stream("crm_activities", "when").integers(
         rows, HOUR, 5 * DAY
     )
@@ -123,9 +127,7 @@ def crm_activities(ctx: Context, start: int, stop: int) -> pl.DataFrame:
         "pending",
     )
     completed = np.where(status == "completed", np.minimum(scheduled + HOUR, ctx.as_of), -1)
-    subject = [
-        ctx.vocab.text(f"crm.{k}", lg) for k, lg in zip(kind.tolist(), owner.language, strict=True)
-    ]
+    subject = subjects.at(owner.arabic, which)
     return pl.DataFrame(
         {
             "id": ctx.ids("crm_activities", rows),

@@ -7,26 +7,13 @@ import numpy.typing as npt
 import polars as pl
 
 from moeen_synth import keys
-from moeen_synth.generators.base import (
-    DAY,
-    HOUR,
-    I64,
-    MINUTE,
-    BlockPrefix,
-    Context,
-    Interleaved,
-    blocks_of,
-    js,
-    json_objects,
-    ts,
-)
-from moeen_synth.generators.billing import payment_index
-from moeen_synth.generators.people import People, layout
-from moeen_synth.generators.scheduling import (
-    PAYMENT_METHOD,
-    appointment_census,
-    appointment_facts,
-)
+from moeen_synth.models.bilingual import LG, Bilingual
+from moeen_synth.models.codes import PAYMENT_METHOD
+from moeen_synth.models.columns import js, json_objects, ts
+from moeen_synth.models.context import DAY, HOUR, MINUTE, Context
+from moeen_synth.models.layout import I64, BlockPrefix, Interleaved, blocks_of
+from moeen_synth.models.people import People, layout
+from moeen_synth.models.visits import appointment_facts, census, child_layout
 
 # Documentation address blocks (RFC 5737): never a real client.
 NETWORKS = ("192.0.2", "198.51.100", "203.0.113")
@@ -47,7 +34,7 @@ def audit_layout(ctx: Context) -> Interleaved:
             logged = ctx.share("audit_logs", "appointments", a, n, share)
             return np.stack([logged, appointment_facts(ctx, a).has_payment], axis=1)
 
-        payments = appointment_census(ctx)["payments"]
+        payments = census(ctx)["payments"]
         totals = [
             int(ctx.share("audit_logs", "appointments", np.arange(lo, hi), n, share).sum())
             + payments[b]
@@ -57,14 +44,6 @@ def audit_layout(ctx: Context) -> Interleaved:
 
     result: Interleaved = ctx.cached("audit_layout", build)
     return result
-
-
-def audit_count(ctx: Context) -> int:
-    return audit_layout(ctx).total
-
-
-def audit_anchor(ctx: Context, row: int) -> int:
-    return audit_layout(ctx).block_end(row)
 
 
 def audit_logs(ctx: Context, start: int, stop: int) -> pl.DataFrame:
@@ -83,7 +62,7 @@ def audit_logs(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             )
             when = f.created
         else:
-            entity = ctx.ids("payments", payment_index(ctx).rank(a))
+            entity = ctx.ids("payments", child_layout(ctx, "payments").rank(a))
             new = json_objects(
                 status=pl.repeat("completed", len(a), eager=True),
                 method=PAYMENT_METHOD.text(f.payment_method),
@@ -143,9 +122,9 @@ def reports(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     authors = lay.users_of("admin", "supervisor")
     author = authors[ctx.stream("reports", "author").integers(r, 0, len(authors))]
     people = People(ctx, author)
-    kind = np.array(REPORT_TYPES, dtype=object)[
-        ctx.mix("reports", "type", r, report_count(ctx), (3, 2, 2, 2, 1))
-    ]
+    which = ctx.mix("reports", "type", r, report_count(ctx), (3, 2, 2, 2, 1))
+    kind = np.array(REPORT_TYPES, dtype=object)[which]
+    names = Bilingual({lg: [ctx.vocab.text(f"report.{k}", lg) for k in REPORT_TYPES] for lg in LG})
     made = ctx.as_of - ctx.stream("reports", "made").integers(
         r, HOUR, ctx.profile.history_days * DAY
     )
@@ -161,10 +140,7 @@ def reports(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "id": ctx.ids("reports", r),
-            "name": [
-                ctx.vocab.text(f"report.{k}", lg)
-                for k, lg in zip(kind.tolist(), people.language, strict=True)
-            ],
+            "name": names.at(people.arabic, which),
             "type": kind.tolist(),
             "generated_by": ctx.ids("users", author),
             "parameters": js(params),

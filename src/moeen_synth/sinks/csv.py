@@ -10,8 +10,8 @@ from pathlib import Path
 
 import polars as pl
 
-from moeen_synth.encode import csv_bytes
 from moeen_synth.sinks.files import FileRecord, StreamFile
+from moeen_synth.sinks.text_forms import csv_bytes
 
 
 class CsvSink:

@@ -18,7 +18,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from moeen_synth.sinks.columns import required, sql_types
+from moeen_synth.catalogue import required, sql_types
 from moeen_synth.sinks.files import PARTIAL, FileRecord, publish
 
 ROW_GROUP_ROWS = 131_072

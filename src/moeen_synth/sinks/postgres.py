@@ -16,10 +16,11 @@ import polars as pl
 import psycopg
 from psycopg import sql
 
-from moeen_synth import encode_binary
-from moeen_synth.encode import csv_bytes
-from moeen_synth.sinks.columns import sql_types
+from moeen_synth import catalogue
+from moeen_synth.errors import LoadError
+from moeen_synth.sinks import binary_copy
 from moeen_synth.sinks.files import FileRecord
+from moeen_synth.sinks.text_forms import csv_bytes
 
 
 @dataclass
@@ -61,12 +62,12 @@ def encode_block(table: str, frame: pl.DataFrame, types: Types | None = None) ->
     """A generated block in binary COPY form for tables of ``types`` (by default this tool's
     schema), or as CSV where a column has no exact binary form (a type the encoder does not
     know, a value it cannot send exactly)."""
-    columns = (types if types is not None else sql_types()).get(table, {})
-    if all(c in columns and encode_binary.supported(columns[c]) for c in frame.columns):
+    columns = (types if types is not None else catalogue.sql_types()).get(table, {})
+    if all(c in columns and binary_copy.supported(columns[c]) for c in frame.columns):
         try:
-            parts = encode_binary.copy_binary_parts(frame, columns)
+            parts = binary_copy.copy_binary_parts(frame, columns)
             return CopyData(frame.columns, parts, frame.height, "binary")
-        except encode_binary.NotBinary:
+        except binary_copy.NotBinary:
             pass
     return CopyData(frame.columns, [csv_bytes(frame)], frame.height, "csv", header=False)
 
@@ -75,6 +76,7 @@ class PostgresSink:
     """A ``Sink`` into the caller's open transaction."""
 
     format = "postgres"
+    interleaves = True  # a database takes blocks of several tables in any order
 
     def __init__(
         self,
@@ -84,7 +86,7 @@ class PostgresSink:
         types: Types | None = None,
     ) -> None:
         """``freeze``: tables emptied by TRUNCATE in this transaction, which COPY loads
-        frozen (no later pass must set every row's hint bits; see ``run.load``).
+        frozen (no later pass must set every row's hint bits; see ``db.loads``).
         ``types``: the target's column types (``target_types``), read here if not given."""
         self.conn = conn
         self.merge_keys = merge_keys
@@ -92,13 +94,18 @@ class PostgresSink:
         self.types = types if types is not None else target_types(conn)
 
     def begin(self, table: str, columns: list[str], total: int) -> None:
-        pass
+        pass  # COPY needs no preamble: every block is a statement of its own
 
-    def prepare(self, table: str, frame: pl.DataFrame) -> CopyData:
-        return encode_block(table, frame, self.types)
+    def prepare(self, table: str, block: Block) -> CopyData:
+        """Generated frames in COPY's binary form (on the generating threads); rows already
+        in a COPY form (exported CSV files) as they are."""
+        return encode_block(table, block, self.types) if isinstance(block, pl.DataFrame) else block
 
-    def write(self, table: str, prepared: Block, rows: int) -> None:
-        self.copy(table, prepared)
+    def write(self, table: str, prepared: CopyData, rows: int) -> None:
+        try:
+            self.copy(table, prepared)
+        except psycopg.Error as exc:
+            raise LoadError(f"loading {table} failed: {str(exc).strip().splitlines()[0]}") from exc
 
     def end(self, table: str) -> list[FileRecord]:
         return []

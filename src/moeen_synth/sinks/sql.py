@@ -15,25 +15,15 @@ from typing import Literal
 
 import polars as pl
 
-from moeen_synth.encode import copy_text, insert_values
+from moeen_synth import catalogue
 from moeen_synth.sinks.files import FileRecord, StreamFile
+from moeen_synth.sinks.text_forms import copy_text, insert_values
 
 Style = Literal["copy", "inserts"]
 INSERT_ROWS = 1000  # rows per INSERT statement; fixed, so the bytes never depend on blocks
 WRAPPED = "moeen_synth_load_all"  # psql variable load.sql sets: files then skip BEGIN/COMMIT
 
-FILES = (
-    ("01_roles_and_users.sql", ("roles", "users")),
-    ("02_doctors_and_patients.sql", ("patients", "doctors")),
-    (
-        "03_appointments_and_medical_records.sql",
-        ("appointments", "medical_records", "file_uploads"),
-    ),
-    ("04_payments_and_insurance.sql", ("insurance_claims", "payments")),
-)
-LAST_FILE = "05_notifications_and_system_data.sql"  # everything else: messages, system, CRM
-FILE_OF = {table: name for name, tables in FILES for table in tables}
-FILE_ORDER = [name for name, _ in FILES] + [LAST_FILE]
+FILE_ORDER = list(catalogue.SEED_FILES)
 
 
 def seed_order(tables: list[str]) -> list[str]:
@@ -43,7 +33,7 @@ def seed_order(tables: list[str]) -> list[str]:
 
 
 def file_of(table: str) -> str:
-    return FILE_OF.get(table, LAST_FILE)
+    return catalogue.BY_NAME[table].seed_file
 
 
 def _ident(name: str) -> str:

@@ -12,8 +12,8 @@ from typing import Any
 
 from moeen_synth import __version__
 from moeen_synth.errors import UsageError
+from moeen_synth.plan import Shard
 from moeen_synth.profile import Profile, parse, settings_sha256
-from moeen_synth.shard import Shard
 from moeen_synth.sinks.files import FileRecord, sha256_of
 
 NAME = "manifest.json"

@@ -6,17 +6,19 @@ Several directories are the shards of one export (same profile, shards 1..N once
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from moeen_synth import manifest
 from moeen_synth.errors import UsageError
 from moeen_synth.generators import TABLES, TableSpec
-from moeen_synth.generators.base import Context
+from moeen_synth.models.context import Context
 from moeen_synth.profile import Profile
+from moeen_synth.sinks import manifest
+from moeen_synth.sinks.driver import Prepared
 from moeen_synth.sinks.parquet import read_batches
-from moeen_synth.sinks.postgres import Block, CopyData
+from moeen_synth.sinks.postgres import CopyData
 
 READ_BYTES = 1 << 20
 
@@ -36,7 +38,7 @@ def _check_header(path: Path, columns: list[str]) -> None:
 
 @dataclass
 class ExportedFiles:
-    """A load source (see run.Source) reading a checked set of export directories."""
+    """A load source (``jobs.load.Source``) reading a checked set of export directories."""
 
     sets: list[manifest.FileSet]
 
@@ -81,8 +83,11 @@ class ExportedFiles:
         ]
 
     def blocks(
-        self, ctx: Context, work: list[tuple[TableSpec, int]]
-    ) -> Iterator[tuple[TableSpec, Block]]:
+        self,
+        ctx: Context,
+        work: list[tuple[TableSpec, int]],
+        prepare: Callable[[str, Any], Prepared],
+    ) -> Iterator[tuple[str, Prepared]]:
         for spec, _ in work:
             for s in self.sets:
                 entry = s.tables.get(spec.name)
@@ -92,7 +97,8 @@ class ExportedFiles:
                     path = s.directory / name
                     if s.format == "csv":
                         _check_header(path, entry.columns)
-                        yield spec, CopyData(entry.columns, _chunks(path), entry.rows)
+                        rows = CopyData(entry.columns, _chunks(path), entry.rows)
+                        yield spec.name, prepare(spec.name, rows)
                     else:
                         for frame in read_batches(path):
-                            yield spec, frame
+                            yield spec.name, prepare(spec.name, frame)

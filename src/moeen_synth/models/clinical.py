@@ -1,5 +1,6 @@
-"""Clinical content: diagnoses that fit the doctor's speciality and the patient, medicines for
-them, lab results with units and ranges, and the medical records of completed visits."""
+"""Clinical choices and texts: diagnoses that fit the doctor's speciality and the patient,
+medicines for them, lab tests with units and ranges, and every record text that depends on
+the vocabulary alone, made once per run in both languages."""
 
 from __future__ import annotations
 
@@ -9,20 +10,14 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from moeen_synth.generators.base import (
-    DAY,
-    I64,
-    MINUTE,
-    Bilingual,
-    BlockPrefix,
-    Context,
-    Labels,
-    gather_or_null,
-    ts,
-)
-from moeen_synth.generators.people import People, doctor_facts, layout
-from moeen_synth.generators.scheduling import AppointmentFacts, appointment_facts
+from moeen_synth.models.bilingual import Bilingual
+from moeen_synth.models.columns import Labels, gather_or_null
+from moeen_synth.models.context import DAY, Context
+from moeen_synth.models.doctors import doctor_facts
+from moeen_synth.models.people import patient_people
 from moeen_synth.vocab import split_list
+
+I64 = npt.NDArray[np.int64]
 
 AGE_BANDS = ((0, 1), (2, 11), (12, 17), (18, 39), (40, 64), (65, 120))
 _BAND_STARTS = np.array([lo for lo, _ in AGE_BANDS[1:]], dtype=np.float64)
@@ -38,7 +33,7 @@ def _ragged(groups: list[list[int]]) -> tuple[I64, I64, I64]:
     return flat, starts, counts
 
 
-def _pick(ragged: tuple[I64, I64, I64], group: I64, u: npt.NDArray[np.float64]) -> I64:
+def pick_in_group(ragged: tuple[I64, I64, I64], group: I64, u: npt.NDArray[np.float64]) -> I64:
     """For each row, a member of its group chosen by ``u`` (-1 where the group is empty)."""
     flat, starts, counts = ragged
     n = counts[group]
@@ -88,8 +83,8 @@ class Clinic:
         # Every text of a record that depends on the vocabulary alone, made once per run in
         # both languages; a row's text is then one gather (see ``Bilingual``).
         dx, med, lab = v.diagnoses, v.medications, v.lab_tests
-        low = _fixed(self.lab_low, self.lab_decimals).to_list()
-        high = _fixed(self.lab_high, self.lab_decimals).to_list()
+        low = fixed_point(self.lab_low, self.lab_decimals).to_list()
+        high = fixed_point(self.lab_high, self.lab_decimals).to_list()
 
         def texts(make: Callable[[str, int], str], n: int) -> Bilingual:
             return Bilingual({lg: [make(lg, i) for i in range(n)] for lg in LANGUAGES})
@@ -150,68 +145,30 @@ def clinic(ctx: Context) -> Clinic:
     return result
 
 
-def patient_people(ctx: Context, patient: I64) -> People:
-    return People(ctx, patient + layout(ctx).offset("patient"))
-
-
-def diagnosis_for(ctx: Context, f: AppointmentFacts) -> I64:
-    """A diagnosis the doctor's speciality sees, fitting the patient's age and sex."""
-    people = patient_people(ctx, f.patient)
-    spec = doctor_facts(ctx).spec[f.doctor]
-    age = (f.start / DAY - people.birth_day) / 365.25
+def diagnosis_for(ctx: Context, a: I64, patient: I64, doctor: I64, start: I64) -> I64:
+    """For appointments ``a``: a diagnosis the doctor's speciality sees, fitting the
+    patient's age at the visit and sex."""
+    people = patient_people(ctx, patient)
+    spec = doctor_facts(ctx).spec[doctor]
+    age = (start / DAY - people.birth_day) / 365.25
     band = np.searchsorted(_BAND_STARTS, age, side="right").astype(np.int64)
     group = (spec * len(AGE_BANDS) + band) * 2 + people.female.astype(np.int64)
-    return _pick(clinic(ctx).diagnoses, group, ctx.stream("appointments", "diagnosis").uniform(f.a))
-
-
-def medication_for(ctx: Context, f: AppointmentFacts) -> I64:
-    """A medicine for the visit's diagnosis (-1 if the diagnosis has none)."""
-    d = f.diagnosis
-    picked = _pick(
-        clinic(ctx).medications,
-        np.maximum(d, 0),
-        ctx.stream("appointments", "medication").uniform(f.a),
+    return pick_in_group(
+        clinic(ctx).diagnoses, group, ctx.stream("appointments", "diagnosis").uniform(a)
     )
-    return np.where(d >= 0, picked, -1)
 
 
-def has_prescription(f: AppointmentFacts) -> npt.NDArray[np.bool_]:
-    rx: npt.NDArray[np.bool_] = f.has_rx & (f.medication >= 0)
-    return rx
+def medication_for(ctx: Context, a: I64, diagnosis: I64) -> I64:
+    """For appointments ``a``: a medicine for the visit's diagnosis (-1 if it has none)."""
+    picked = pick_in_group(
+        clinic(ctx).medications,
+        np.maximum(diagnosis, 0),
+        ctx.stream("appointments", "medication").uniform(a),
+    )
+    return np.where(diagnosis >= 0, picked, -1)
 
 
-def appointment_texts(ctx: Context, f: AppointmentFacts) -> tuple[pl.Series, pl.Series]:
-    """diagnosis and prescription columns, in the patient's language."""
-    c = clinic(ctx)
-    arabic = patient_people(ctx, f.patient).arabic
-    done = f.completed & (f.diagnosis >= 0)
-    diagnosis = c.visit_diagnosis.at(arabic, np.where(done, f.diagnosis, -1))
-    rx = done & has_prescription(f)
-    return diagnosis, c.visit_prescription.at(arabic, np.where(rx, f.medication, -1))
-
-
-# -- medical records ------------------------------------------------------------------------
-def record_counts(f: AppointmentFacts) -> I64:
-    """Records per visit: a diagnosis, a prescription and a lab result for completed ones."""
-    n: I64 = f.completed.astype(np.int64) + has_prescription(f) + (f.completed & f.has_lab)
-    return n
-
-
-def record_index(ctx: Context) -> BlockPrefix:
-    from moeen_synth.generators.scheduling import appointment_children
-
-    return appointment_children(ctx)["medical_records"]
-
-
-def record_count(ctx: Context) -> int:
-    return record_index(ctx).total
-
-
-def record_anchor(ctx: Context, row: int) -> int:
-    return record_index(ctx).block_end(row)
-
-
-def _fixed(values: npt.NDArray[np.float64], decimals: I64) -> pl.Series:
+def fixed_point(values: npt.NDArray[np.float64], decimals: I64) -> pl.Series:
     """Numbers as text with a per-row number of decimals."""
     scale = 10**decimals
     scaled = np.round(values * scale).astype(np.int64)
@@ -229,72 +186,3 @@ def _fixed(values: npt.NDArray[np.float64], decimals: I64) -> pl.Series:
         )
         .otherwise(pl.col("i").cast(pl.String))
     ).to_series()
-
-
-def medical_records(ctx: Context, start: int, stop: int) -> pl.DataFrame:
-    c = clinic(ctx)
-    s = ctx.stream
-    rows = np.arange(start, stop, dtype=np.int64)
-    parent, ordinal = record_index(ctx).locate(rows)
-    f = appointment_facts(ctx, parent)
-    rx = has_prescription(f)
-    kind = np.where(
-        ordinal == 0,
-        RECORD_TYPE.diagnosis,
-        np.where((ordinal == 1) & rx, RECORD_TYPE.prescription, RECORD_TYPE.lab_result),
-    ).astype(np.int8)
-    arabic = patient_people(ctx, f.patient).arabic
-    spec = doctor_facts(ctx).spec[f.doctor]
-    test = _pick(c.labs, spec, s("medical_records", "lab").uniform(rows))
-    lo, hi = c.lab_low[test], c.lab_high[test]
-    value = np.maximum(
-        0.0, lo + (hi - lo) * (s("medical_records", "value").uniform(rows) * 1.4 - 0.2)
-    )  # about 3 in 10 out of range
-    dec = c.lab_decimals[test]
-    is_lab = kind == RECORD_TYPE.lab_result
-    # A row's title and, but for lab results, its description depend on the vocabulary
-    # alone: one gather each from texts made once (Clinic).
-    vocab_index = np.choose(kind, [np.maximum(f.diagnosis, 0), np.maximum(f.medication, 0), test])
-    title = c.record_titles.at(kind, arabic, vocab_index)
-    lab = np.flatnonzero(is_lab)
-    patient = ctx.ids("patients", f.patient)
-    if len(lab):
-        code, row = c.lab_code.gather(test[lab]), pl.Series(rows[lab] + 1).cast(pl.String)
-        file_name = "lab-" + code + "-" + row + ".pdf"
-        described = (
-            c.lab_before.at(arabic[lab], test[lab])
-            + _fixed(value[lab], dec[lab])
-            + c.lab_after.gather(test[lab])
-        )
-        path = "medical-records/" + patient.gather(lab) + "/" + file_name
-    description = c.record_descriptions.at(kind, arabic, np.where(is_lab, -1, vocab_index))
-    nothing = pl.repeat(None, len(rows), dtype=pl.String, eager=True)
-    if len(lab):
-        description = description.scatter(lab, described)
-        file_path, file_name = nothing.scatter(lab, path), nothing.clone().scatter(lab, file_name)
-    else:
-        file_path, file_name = nothing, nothing
-    created = np.minimum(
-        f.end + s("medical_records", "written").integers(rows, MINUTE, 90 * MINUTE), ctx.as_of
-    )
-    size = s("medical_records", "size").integers(rows, 40_000, 900_000)
-    return pl.DataFrame(
-        {
-            "id": ctx.ids("medical_records", rows),
-            "patient_id": patient,
-            "doctor_id": ctx.ids("doctors", f.doctor),
-            "appointment_id": ctx.ids("appointments", parent),
-            "record_type": RECORD_TYPE.text(kind),
-            "title": title,
-            "description": description,
-            "file_path": file_path,
-            "file_name": file_name,
-            "file_size": pl.Series(size).set(pl.Series(~is_lab), None),
-            "mime_type": pl.repeat("application/pdf", len(rows), eager=True).set(
-                pl.Series(~is_lab), None
-            ),
-            "is_confidential": c.confidential[spec],
-            "created_at": ts(created),
-            "updated_at": ts(created),
-        }
-    )

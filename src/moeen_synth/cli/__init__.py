@@ -1,0 +1,4 @@
+"""The ``moeen-synth`` command: parses options and calls one job; no logic of its own."""
+
+# The group lives in cli.main; importing cli.commands adds the subcommands to it.
+from moeen_synth.cli.commands import main as main

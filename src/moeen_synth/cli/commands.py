@@ -1,0 +1,216 @@
+"""The subcommands: load exported files, migrate, roll back, validate, and reach the
+target (url, psql, the embedded server)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+
+import click
+
+from moeen_synth.cli.main import main
+from moeen_synth.cli.options import (
+    dsn_of,
+    dsn_option,
+    no_migrate_option,
+    out_console,
+    quiet_option,
+    reports_errors,
+    truncate_option,
+)
+from moeen_synth.cli.output import print_report, print_summary
+from moeen_synth.cli.progress import LoadProgress
+from moeen_synth.db import connect as dbconnect
+from moeen_synth.db import migrate as migrations
+from moeen_synth.db.embedded import client_binary
+from moeen_synth.db.validate import validate
+from moeen_synth.errors import MoeenSynthError
+from moeen_synth.jobs import lifecycle
+from moeen_synth.jobs import load as load_job
+from moeen_synth.jobs.load_files import ExportedFiles
+
+__all__ = ["main"]  # the command group, with the subcommands below added to it
+
+
+@main.command("load")
+@click.argument(
+    "directories",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
+@dsn_option
+@truncate_option
+@no_migrate_option
+@quiet_option
+@click.pass_context
+@reports_errors
+def load_cmd(
+    ctx: click.Context,
+    directories: tuple[Path, ...],
+    dsn: str | None,
+    truncate: bool,
+    no_migrate: bool,
+    quiet: bool,
+) -> None:
+    """Load exported Parquet or CSV files (DIRECTORY has a manifest.json) into PostgreSQL.
+
+    Every file is checked against the manifest's sha256 first; a changed or missing file is
+    refused by name. Give all N shard directories of a sharded export to load them together.
+    The load is one transaction, validated before it commits, like the main job.
+    """
+    files = ExportedFiles.open(list(directories))
+    target = dbconnect.resolve(dsn_of(ctx, dsn))
+    if not quiet:
+        out_console.print(f"target: {target.display} ({target.source})")
+    reporter = LoadProgress() if not quiet else None
+    with dbconnect.connect(target, autocommit=True) as conn, reporter or nullcontext():
+        result = load_job.load(
+            conn,
+            files.profile,
+            mode="truncate" if truncate else "refuse",
+            no_migrate=no_migrate,
+            progress=reporter,
+            source=files,
+        )
+    if quiet:
+        return
+    print_summary(result)
+    out_console.print(
+        f"validated: {len(result.report.check_results) if result.report else 0} checks passed"
+    )
+
+
+@main.command("migrate")
+@dsn_option
+@click.option(
+    "--dry-run", is_flag=True, help="Print the SQL of pending migrations; change nothing."
+)
+@click.pass_context
+@reports_errors
+def migrate_cmd(ctx: click.Context, dsn: str | None, dry_run: bool) -> None:
+    """Apply pending schema migrations (schema/NNNN_*.up.sql) in order."""
+    target = dbconnect.resolve(dsn_of(ctx, dsn))
+    with dbconnect.connect(target, autocommit=True) as conn:
+        if dry_run:
+            todo = migrations.pending(conn)
+            if not todo:
+                out_console.print("-- nothing to migrate: the database is up to date")
+            for m in todo:
+                click.echo(f"-- {m.version}_{m.name} ({m.up.name})")
+                click.echo(m.up.read_text(encoding="utf-8"))
+            return
+        applied = migrations.migrate(conn)
+    if applied:
+        for m in applied:
+            out_console.print(f"applied {m.version}_{m.name}")
+    else:
+        out_console.print("nothing to migrate: the database is up to date")
+
+
+@main.command("rollback")
+@dsn_option
+@click.option(
+    "--to",
+    "to",
+    metavar="VERSION",
+    help="Revert migrations newer than VERSION (e.g. 0001); default: all of them.",
+)
+@click.option("--no-backup", is_flag=True, help="Do not write a pg_dump backup first.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+@reports_errors
+def rollback_cmd(
+    ctx: click.Context, dsn: str | None, to: str | None, no_backup: bool, yes: bool
+) -> None:
+    """Revert applied migrations, newest first, after a pg_dump backup."""
+    target = dbconnect.resolve(dsn_of(ctx, dsn))
+    with dbconnect.connect(target, autocommit=True) as conn:
+        todo = migrations.to_roll_back(conn, to)
+        if not todo:
+            out_console.print("nothing to roll back")
+            return
+        names = ", ".join(f"{m.version}_{m.name}" for m in todo)
+        if not yes and not click.confirm(
+            f"Revert {names} on {target.display}? Data in the dropped tables is lost", default=False
+        ):
+            raise click.Abort()
+        if not no_backup:
+            out_console.print(f"backup: {lifecycle.backup(target, 'rollback')}")
+        for m in migrations.rollback(conn, to):
+            out_console.print(f"reverted {m.version}_{m.name}")
+
+
+@main.command("validate")
+@dsn_option
+@click.option("--no-schema", is_flag=True, help="Check the data only, not the schema.")
+@click.pass_context
+@reports_errors
+def validate_cmd(ctx: click.Context, dsn: str | None, no_schema: bool) -> None:
+    """Compare the target's schema with the expected one and check its data; exit 1 on any
+    failure."""
+    target = dbconnect.resolve(dsn_of(ctx, dsn))
+    with dbconnect.connect(target, autocommit=True) as conn:
+        report = validate(conn, schema=not no_schema)
+    print_report(report)
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command("url")
+@dsn_option
+@click.pass_context
+@reports_errors
+def url_cmd(ctx: click.Context, dsn: str | None) -> None:
+    """Print the target's connection URI (password masked)."""
+    click.echo(dbconnect.resolve(dsn_of(ctx, dsn)).display)
+
+
+@main.command("psql", context_settings={"ignore_unknown_options": True})
+@dsn_option
+@click.argument("psql_args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+@reports_errors
+def psql_cmd(ctx: click.Context, dsn: str | None, psql_args: tuple[str, ...]) -> None:
+    """Open psql on the target; extra arguments go to psql (e.g. -c 'select 1')."""
+    target = dbconnect.resolve(dsn_of(ctx, dsn))
+    exe = client_binary("psql") if client_binary("psql").exists() else shutil.which("psql")
+    if exe is None:
+        raise MoeenSynthError("no psql found; install PostgreSQL's client tools")
+    os.execv(str(exe), [str(exe), target.dsn, *psql_args])
+
+
+@main.group("server")
+def server_group() -> None:
+    """Start, stop or show the embedded PostgreSQL server (data under outputs/embedded)."""
+
+
+@server_group.command("start")
+@reports_errors
+def server_start() -> None:
+    """Start the embedded server (initialising it on first use)."""
+    status = dbconnect.embedded_server().ensure_running()
+    out_console.print(f"running (pid {status.pid}): {status.dsn}")
+
+
+@server_group.command("stop")
+@reports_errors
+def server_stop() -> None:
+    """Stop the embedded server; its data stays under outputs/embedded."""
+    was = dbconnect.embedded_server().stop()
+    out_console.print("stopped" if was else "was not running")
+
+
+@server_group.command("status")
+@reports_errors
+def server_status() -> None:
+    """Say whether the embedded server runs, and where."""
+    status = dbconnect.embedded_server().status()
+    out_console.print(
+        f"running (pid {status.pid}): {status.dsn}"
+        if status.running
+        else f"not running (data: {status.datadir})"
+    )

@@ -1,0 +1,216 @@
+"""The ``moeen-synth`` command group and its main job: ``--profile`` loads a database, or
+writes files with ``--format``. Options are parsed here; the work is the jobs'."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from pathlib import Path
+
+import click
+
+from moeen_synth import plan
+from moeen_synth import profile as profiles
+from moeen_synth.cli.options import (
+    dsn_option,
+    no_migrate_option,
+    out_console,
+    quiet_option,
+    reports_errors,
+    truncate_option,
+)
+from moeen_synth.cli.output import print_connect_hint, print_export, print_summary
+from moeen_synth.cli.progress import LoadProgress
+from moeen_synth.db import connect as dbconnect
+from moeen_synth.jobs import export as export_job
+from moeen_synth.jobs import load as load_job
+from moeen_synth.plan import Shard
+from moeen_synth.sinks.sql import Style
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--profile",
+    "profile_name",
+    metavar="NAME|PATH",
+    help="Generate and load this profile: a shipped name (demo, ...) or a YAML file.",
+)
+@dsn_option
+@click.option("--seed", type=click.IntRange(min=0), help="Override the profile's seed.")
+@click.option(
+    "--scale",
+    type=click.IntRange(min=1),
+    metavar="PATIENTS",
+    help="Override the profile's scale (number of patients); ratios follow it.",
+)
+@truncate_option
+@click.option(
+    "--append",
+    is_flag=True,
+    help="Add a further data set beside existing rows (new ids and unique keys).",
+)
+@no_migrate_option
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Threads generating blocks ahead of the COPY; output is the same for any.",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=plan.BLOCK_ROWS,
+    show_default=True,
+    help="Rows per generated block; output is the same for any.",
+)
+@click.option(
+    "--format",
+    "formats",
+    type=click.Choice(export_job.FORMATS),
+    multiple=True,
+    help="Write files instead of loading a database: parquet, sql or csv; repeat for "
+    "several (then one subdirectory per format). Each directory gets a manifest.json.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Directory for --format (default: outputs/files/PROFILE-seedSEED). A non-empty one "
+    "is refused unless --force.",
+)
+@click.option("--force", is_flag=True, help="Replace an earlier output in --out.")
+@click.option(
+    "--shard",
+    metavar="K/N",
+    help="With --format: write only the K-th of N disjoint parts of every table; the N parts "
+    "together are the whole data set (load them with `moeen-synth load DIR1 ... DIRN`).",
+)
+@click.option(
+    "--sql-style",
+    type=click.Choice(["copy", "inserts"]),
+    default="copy",
+    show_default=True,
+    help="SQL files as COPY ... FROM stdin blocks, or INSERT statements for tools that "
+    "cannot run COPY.",
+)
+@quiet_option
+@click.version_option(package_name="moeen-synth")
+@click.pass_context
+@reports_errors
+def main(
+    ctx: click.Context,
+    profile_name: str | None,
+    dsn: str | None,
+    seed: int | None,
+    scale: int | None,
+    truncate: bool,
+    append: bool,
+    no_migrate: bool,
+    workers: int,
+    chunk_size: int,
+    formats: tuple[export_job.Format, ...],
+    out: Path | None,
+    force: bool,
+    shard: str | None,
+    sql_style: Style,
+    quiet: bool,
+) -> None:
+    """Synthetic, bilingual (Arabic/English) data for the Moeen healthcare platform's
+    PostgreSQL schema.
+
+    \b
+    moeen-synth --profile demo          load the demo seed set (embedded server by default)
+    moeen-synth --profile demo --dsn postgresql://user@host/db
+    moeen-synth --profile clinic --format parquet --format csv --out data/
+    moeen-synth load data/csv           load exported files into the target
+    moeen-synth validate                check schema and data of the target
+    moeen-synth psql                    open psql on the target
+
+    The main job migrates the target if needed, generates the profile's rows, loads them with
+    COPY in one transaction, validates them before committing, and prints a summary. With
+    --format it writes files instead, each format's directory complete or not there at all.
+    """
+    ctx.obj = {"dsn": dsn}
+    if ctx.invoked_subcommand is not None:
+        if profile_name:
+            raise click.UsageError("--profile runs the main job; give it without a command")
+        return
+    if not profile_name:
+        click.echo(ctx.get_help())
+        return
+    if truncate and append:
+        raise click.UsageError("--truncate and --append exclude each other")
+    prof = profiles.load(profile_name).with_overrides(seed=seed, scale=scale)
+    if formats:
+        database_only = {
+            "--dsn": dsn,
+            "--truncate": truncate,
+            "--append": append,
+            "--no-migrate": no_migrate,
+        }
+        given = [name for name, value in database_only.items() if value]
+        if given:
+            raise click.UsageError(f"{', '.join(given)} apply to database loads, not to --format")
+        _export(prof, list(formats), out, force, shard, sql_style, workers, chunk_size, quiet)
+        return
+    if shard or out or force:
+        raise click.UsageError("--shard, --out and --force go with --format (file output)")
+    target = dbconnect.resolve(dsn)
+    if not quiet:
+        out_console.print(f"target: {target.display} ({target.source})")
+    mode: load_job.Mode = "truncate" if truncate else "append" if append else "refuse"
+    reporter = LoadProgress() if not quiet else None
+    with dbconnect.connect(target, autocommit=True) as conn, reporter or nullcontext():
+        result = load_job.load(
+            conn,
+            prof,
+            mode=mode,
+            no_migrate=no_migrate,
+            progress=reporter,
+            workers=workers,
+            block_rows=chunk_size,
+        )
+    if quiet:
+        return
+    if result.migrated:
+        out_console.print(f"migrated: {', '.join(result.migrated)}")
+    elif result.schema_state == "platform":
+        out_console.print(
+            "schema: made by other means (no migration record); loaded without migrating"
+        )
+    print_summary(result)
+    out_console.print(
+        f"validated: {len(result.report.check_results) if result.report else 0} checks passed"
+    )
+    print_connect_hint(target)
+
+
+def _export(
+    prof: profiles.Profile,
+    formats: list[export_job.Format],
+    out: Path | None,
+    force: bool,
+    shard_text: str | None,
+    sql_style: Style,
+    workers: int,
+    chunk_size: int,
+    quiet: bool,
+) -> None:
+    shard = Shard.parse(shard_text) if shard_text else Shard()
+    directory = out or export_job.default_out(prof, shard)
+    reporter = LoadProgress() if not quiet else None
+    with reporter or nullcontext():
+        result = export_job.export(
+            prof,
+            directory,
+            formats,
+            shard=shard,
+            force=force,
+            workers=workers,
+            block_rows=chunk_size,
+            sql_style=sql_style,
+            progress=reporter,
+        )
+    if quiet:
+        return
+    print_export(result, shard)

@@ -1,0 +1,84 @@
+"""What the commands print: load and export summaries, the validation report, hints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+from moeen_synth.cli.options import out_console
+from moeen_synth.db.validate import Report
+from moeen_synth.jobs.export import ExportResult
+from moeen_synth.jobs.load import LoadResult
+from moeen_synth.plan import Shard
+
+
+def print_export(result: ExportResult, shard: Shard) -> None:
+    table = Table(
+        title=f"wrote {result.total_rows:,} rows"
+        + ("" if shard.whole else f" (shard {shard})")
+        + f" in {result.seconds:.2f} s"
+    )
+    for column in ("format", "directory", "files", "MB", "write s"):
+        table.add_column(column, justify="left" if column in ("format", "directory") else "right")
+    for fmt, r in result.formats.items():
+        table.add_row(
+            fmt, str(r.directory), str(r.files), f"{r.bytes / 1e6:,.1f}", f"{r.seconds:.2f}"
+        )
+    out_console.print(table)
+    for fmt, r in result.formats.items():
+        how = (
+            f"psql -v ON_ERROR_STOP=1 -f {r.directory / 'load.sql'}"
+            if fmt == "sql"
+            else f"moeen-synth load {r.directory}"
+        )
+        out_console.print(f"load {fmt + ':':<9} {how}")
+
+
+def print_summary(result: LoadResult) -> None:
+    copying = sum(t.seconds for t in result.tables)
+    table = Table(
+        title=f"loaded {result.rows:,} rows in {result.seconds:.2f} s",
+        caption=(
+            f"COPY {copying:.1f} s, rebuild {result.rebuild_seconds:.1f} s, "
+            f"checks {result.check_seconds:.1f} s"
+        ),
+    )
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    table.add_column("seconds", justify="right")
+    table.add_column("rows/s", justify="right")
+    for t in result.tables:
+        rate = f"{t.rows / t.seconds:,.0f}" if t.seconds > 0 and t.rows else "-"
+        table.add_row(t.table, f"{t.rows:,}", f"{t.seconds:.3f}", rate)
+    out_console.print(table)
+
+
+def print_connect_hint(target: Any) -> None:
+    if target.source == "embedded":
+        out_console.print(f"connect: moeen-synth psql   (or psql '{target.display}')")
+
+
+def print_report(report: Report) -> None:
+    if report.schema_problems:
+        out_console.print(f"[red]schema: {len(report.schema_problems)} difference(s)[/]")
+        for p in report.schema_problems:
+            out_console.print(f"  - {p}")
+    else:
+        out_console.print("schema: matches the expected schema")
+    table = Table(title="data checks")
+    table.add_column("check")
+    table.add_column("result", justify="right")
+    for name, n in report.check_results:
+        table.add_row(name, "skipped" if n is None else "ok" if n == 0 else f"[red]{n} bad[/]")
+    out_console.print(table)
+    if report.row_counts:
+        counts = Table(title="rows per table")
+        counts.add_column("table")
+        counts.add_column("rows", justify="right")
+        for t, n in report.row_counts.items():
+            counts.add_row(t, f"{n:,}")
+        out_console.print(counts)
+    out_console.print(
+        "[green]valid[/]" if report.ok else f"[red]{len(report.failures)} failure(s)[/]"
+    )

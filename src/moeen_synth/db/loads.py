@@ -1,0 +1,128 @@
+"""The target's side of a load: what it already holds, the ledger of loads
+(``moeen_synth.loads``), emptying generated rows for ``--truncate``, and making tables ready for
+a frozen COPY. Every function runs inside the caller's transaction."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from moeen_synth import __version__, catalogue
+from moeen_synth.db import migrate as migrations
+from moeen_synth.errors import SchemaError
+from moeen_synth.profile import Profile
+from moeen_synth.vocab import Vocab
+
+
+def existing_rows(conn: psycopg.Connection[Any]) -> list[str]:
+    """The generated tables that hold rows already."""
+    busy = []
+    for table in catalogue.GENERATED:
+        row = conn.execute(
+            sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(table))
+        ).fetchone()
+        if row and row[0]:
+            busy.append(table)
+    return busy
+
+
+def ensure_ledger(conn: psycopg.Connection[Any]) -> None:
+    conn.execute("CREATE SCHEMA IF NOT EXISTS moeen_synth")
+    conn.execute("""CREATE TABLE IF NOT EXISTS moeen_synth.loads (
+        id serial PRIMARY KEY, loaded_at timestamptz NOT NULL DEFAULT now(),
+        tool_version text NOT NULL, profile text NOT NULL, profile_sha256 text NOT NULL,
+        seed bigint NOT NULL, as_of timestamptz NOT NULL, namespace int NOT NULL,
+        row_counts jsonb NOT NULL)""")
+
+
+def next_namespace(conn: psycopg.Connection[Any], busy: list[str]) -> int:
+    """The id namespace of an --append load: one past the last load's."""
+    row = conn.execute("SELECT coalesce(max(namespace) + 1, 0) FROM moeen_synth.loads").fetchone()
+    namespace = int(row[0]) if row else 0
+    return 1 if busy and namespace == 0 else namespace  # rows from elsewhere: keep clear
+
+
+def record(
+    conn: psycopg.Connection[Any], profile: Profile, namespace: int, rows: dict[str, int]
+) -> None:
+    conn.execute(
+        "INSERT INTO moeen_synth.loads (tool_version, profile, profile_sha256, seed, "
+        "as_of, namespace, row_counts) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (
+            __version__,
+            profile.name,
+            profile.sha256,
+            profile.seed,
+            profile.as_of,
+            namespace,
+            json.dumps(rows),
+        ),
+    )
+
+
+def truncate(conn: psycopg.Connection[Any], vocab: Vocab) -> None:
+    """Remove every row moeen-synth made, keeping the platform's and anyone else's."""
+    # system_settings references users, so TRUNCATE must take it too: keep the settings that
+    # are not ours (the platform's defaults, anything an admin added) and put them back.
+    kept = "moeen_keep_settings"
+    columns = "id, key, value, type, description, is_public, category, created_at, updated_at"
+    conn.execute(
+        f"CREATE TEMP TABLE {kept} ON COMMIT DROP AS SELECT {columns} "
+        "FROM system_settings WHERE NOT key = ANY(%s)",
+        ([r["key"] for r in vocab.settings],),
+    )
+    conn.execute(
+        sql.SQL("TRUNCATE {}, system_settings").format(
+            sql.SQL(", ").join(sql.Identifier(t) for t in catalogue.GENERATED)
+        )
+    )
+    conn.execute(f"INSERT INTO system_settings ({columns}) SELECT {columns} FROM {kept}")
+    conn.execute(f"DROP TABLE {kept}")
+    conn.execute(
+        "DELETE FROM notification_templates WHERE name = ANY(%s)",
+        ([r["name"] for r in vocab.templates if r["platform_default"] != "true"],),
+    )
+    conn.execute(
+        "DELETE FROM translations WHERE key = ANY(%s)", ([r["key"] for r in vocab.translations],)
+    )
+    conn.execute("DELETE FROM system_metrics WHERE metadata->>'source' = 'moeen-synth'")
+    conn.execute("DELETE FROM moeen_synth.loads")
+
+
+def prepare_schema(conn: psycopg.Connection[Any], *, no_migrate: bool) -> tuple[str, list[str]]:
+    """Migrate an empty or managed target; accept a platform-made one as it is. Returns the
+    state found and the migrations applied."""
+    found = migrations.state(conn)
+    if found == "foreign":
+        raise SchemaError(
+            "the target has some of the platform's tables but not all "
+            f"{len(catalogue.TABLES)}, and no record of moeen-synth's migrations; point at an "
+            "empty database or a complete platform schema"
+        )
+    if no_migrate or found == "platform":
+        if found == "empty":
+            raise SchemaError(
+                "--no-migrate was given but the target has no platform tables; "
+                "run `moeen-synth migrate` first or drop --no-migrate"
+            )
+        return found, []
+    applied = migrations.migrate(conn)
+    return found, [f"{m.version}_{m.name}" for m in applied]
+
+
+def empty_for_freeze(conn: psycopg.Connection[Any], tables: list[str]) -> list[str]:
+    """TRUNCATE the (already empty) generated ``tables`` in this transaction, so COPY may
+    load them frozen: rows stored as visible to all, so the checks after (and every reader)
+    do not set hint bits on every row, which dirties every page of a fresh load (figures in
+    bench/README.md). Their foreign keys are already dropped (bulk mode), so TRUNCATE touches
+    no other table. Under wal_level = minimal (the embedded server's) the COPY also writes
+    no WAL."""
+    generated = [t for t in tables if t in catalogue.GENERATED]
+    if generated:
+        conn.execute(
+            sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(sql.Identifier(t) for t in generated))
+        )
+    return generated

@@ -1,0 +1,214 @@
+"""The load job: a profile's rows (generated, or read back from exported files) into
+PostgreSQL, all or nothing.
+
+Migrate if needed; then, in one transaction: refuse, empty or make room beside existing rows;
+in bulk mode drop foreign keys and secondary indexes; COPY every block through the sink
+driver; rebuild; validate; record the load; commit only if everything held.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import psycopg
+
+from moeen_synth import catalogue, plan
+from moeen_synth.db import bulk as bulk_load
+from moeen_synth.db import loads
+from moeen_synth.db import migrate as migrations
+from moeen_synth.db.validate import Report, validate
+from moeen_synth.errors import LoadError, TargetNotEmptyError, UsageError
+from moeen_synth.generators import TableSpec
+from moeen_synth.models.context import Context
+from moeen_synth.profile import Profile
+from moeen_synth.sinks.driver import Prepared, SinkClock, drive, preparer
+from moeen_synth.sinks.postgres import PostgresSink, Types, target_types
+
+Mode = Literal["refuse", "truncate", "append"]
+Progress = Callable[[str, int, int], None]  # table, rows done, rows total
+Prepare = Callable[[str, Any], Prepared]  # the sinks' encoding of a block
+BULK_THRESHOLD = 100_000  # rows; below this, dropping and rebuilding indexes costs more
+
+
+class Source(Protocol):
+    """Where a load's rows come from: each table's row count, then its blocks in order,
+    passed through ``prepare`` (the sink's encoding) where they are made."""
+
+    def plan(self, ctx: Context) -> list[tuple[TableSpec, int]]: ...
+
+    def blocks(
+        self, ctx: Context, work: list[tuple[TableSpec, int]], prepare: Prepare
+    ) -> Iterator[tuple[str, Prepared]]: ...
+
+
+@dataclass
+class Generated:
+    """The default source: the profile's rows, generated and encoded ahead on threads."""
+
+    workers: int = 2
+    block_rows: int = plan.BLOCK_ROWS
+
+    def plan(self, ctx: Context) -> list[tuple[TableSpec, int]]:
+        return plan.plan(ctx)
+
+    def blocks(
+        self, ctx: Context, work: list[tuple[TableSpec, int]], prepare: Prepare
+    ) -> Iterator[tuple[str, Prepared]]:
+        slices = [(spec, range(total)) for spec, total in work]
+        for spec, _, block in plan.generate_ahead(
+            ctx,
+            slices,
+            lambda spec, frame: prepare(spec.name, frame),
+            block_rows=self.block_rows,
+            workers=self.workers,
+            interleave=PostgresSink.interleaves,
+        ):
+            yield spec.name, block
+
+
+@dataclass
+class TableResult:
+    table: str
+    rows: int
+    seconds: float
+
+
+@dataclass
+class LoadResult:
+    tables: list[TableResult] = field(default_factory=list)
+    migrated: list[str] = field(default_factory=list)
+    schema_state: str = ""
+    report: Report | None = None
+    seconds: float = 0.0
+    rebuild_seconds: float = 0.0
+    check_seconds: float = 0.0
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows for t in self.tables)
+
+
+def load(
+    conn: psycopg.Connection[Any],
+    profile: Profile,
+    *,
+    mode: Mode = "refuse",
+    no_migrate: bool = False,
+    progress: Progress | None = None,
+    bulk: bool | None = None,
+    workers: int = 2,
+    block_rows: int = plan.BLOCK_ROWS,
+    source: Source | None = None,
+) -> LoadResult:
+    """Migrate if needed, then load every table in one transaction, validate inside it and
+    commit only if everything held.
+
+    ``source`` replaces generation with other blocks of the same profile's rows (files
+    written by the export job); by default the rows are generated here. ``bulk`` (default:
+    from 100,000 rows on) drops the foreign keys and secondary indexes for the COPY and
+    rebuilds them before validating, still inside the transaction.
+    """
+    if source is not None and mode == "append":
+        raise UsageError("--append applies to generated loads; exported files have fixed ids")
+    started = time.perf_counter()
+    result = LoadResult()
+    result.schema_state, result.migrated = loads.prepare_schema(conn, no_migrate=no_migrate)
+    feed = source or Generated(workers=workers, block_rows=block_rows)
+    conn.autocommit = False
+    try:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (migrations.LOCK_ID,))
+            ctx = _make_room(conn, profile, mode)
+            _copy_rebuild_check(conn, ctx, feed, mode, bulk, result, progress)
+            loads.record(conn, profile, ctx.namespace, {t.table: t.rows for t in result.tables})
+    finally:
+        conn.autocommit = True
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _make_room(conn: psycopg.Connection[Any], profile: Profile, mode: Mode) -> Context:
+    """Refuse a target holding generated rows, empty it, or pick a namespace beside them;
+    return the run's context."""
+    loads.ensure_ledger(conn)
+    busy = loads.existing_rows(conn)
+    if busy and mode == "refuse":
+        raise TargetNotEmptyError(
+            f"the target already holds rows in {', '.join(busy[:5])}"
+            f"{' ...' if len(busy) > 5 else ''}; nothing was loaded. Use --truncate to "
+            "replace them or --append to add a further data set beside them"
+        )
+    namespace = loads.next_namespace(conn, busy) if mode == "append" else 0
+    ctx = plan.context(profile, namespace)
+    if mode == "truncate":
+        loads.truncate(conn, ctx.vocab)
+    return ctx
+
+
+def _copy_rebuild_check(
+    conn: psycopg.Connection[Any],
+    ctx: Context,
+    feed: Source,
+    mode: Mode,
+    bulk: bool | None,
+    result: LoadResult,
+    progress: Progress | None,
+) -> None:
+    types: Types = target_types(conn)
+    work = feed.plan(ctx)
+    total_rows = sum(n for _, n in work)
+    if progress:
+        tables = sum(1 for _, n in work if n)
+        progress(f"plan: {total_rows:,} rows in {tables} tables", 0, 0)
+    filled = [spec.name for spec, n in work if n]
+    use_bulk = total_rows >= BULK_THRESHOLD if bulk is None else bulk
+    deferred = bulk_load.defer(conn, filled) if use_bulk else None
+    frozen = loads.empty_for_freeze(conn, filled) if use_bulk and mode != "append" else []
+    sink = PostgresSink(conn, catalogue.MERGE_KEYS, frozenset(frozen), types)
+    clock = SinkClock([sink.format])
+    totals = {spec.name: total for spec, total in work}
+    stream = feed.blocks(ctx, work, preparer({sink.format: sink}, clock))
+    driven = drive(stream, {sink.format: sink}, totals, clock, progress=progress)
+    result.tables = [
+        TableResult(name, driven.rows.get(name, 0), driven.seconds.get(name, 0.0))
+        for name in totals
+    ]
+    if deferred is not None:
+        result.rebuild_seconds = _rebuild(conn, deferred, progress)
+    t0 = time.perf_counter()
+    report = validate(
+        conn,
+        as_of=ctx.profile.as_of,
+        schema=result.schema_state != "foreign",
+        step=(lambda name, i, n: progress(f"check {i + 1}/{n}: {name}", 0, 0))
+        if progress
+        else None,
+    )
+    result.report = report
+    result.check_seconds = time.perf_counter() - t0
+    if not report.ok:
+        raise LoadError(
+            "the loaded data failed validation; nothing was kept:\n  "
+            + "\n  ".join(report.failures)
+        )
+
+
+def _rebuild(
+    conn: psycopg.Connection[Any], deferred: bulk_load.Deferred, progress: Progress | None
+) -> float:
+    """Put back the indexes and foreign keys dropped for the COPY; seconds taken."""
+    t0 = time.perf_counter()
+    try:
+        bulk_load.restore(
+            conn,
+            deferred,
+            step=(lambda what: progress(f"rebuild: {what}", 0, 0)) if progress else None,
+        )
+    except psycopg.Error as exc:
+        raise LoadError(
+            f"rebuilding indexes and foreign keys failed: {str(exc).strip().splitlines()[0]}"
+        ) from exc
+    return time.perf_counter() - t0

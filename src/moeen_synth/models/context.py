@@ -1,0 +1,113 @@
+"""The run context every generator and model reads: profile, vocabularies, id namespace,
+keyed random streams, ids, and a per-run memo of derived structures."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from moeen_synth import keys
+from moeen_synth.models.layout import PARENT_BLOCK, BlockCache
+from moeen_synth.profile import Counts, Profile
+from moeen_synth.vocab import Vocab
+
+I64 = npt.NDArray[np.int64]
+DAY = 86_400
+HOUR = 3_600
+MINUTE = 60
+RIYADH_OFFSET = 3 * HOUR  # Asia/Riyadh is UTC+3 all year (no daylight saving)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a generator may depend on: the profile, vocabularies and id namespace.
+
+    ``census`` holds, per child table or kind of child of the appointments, the function
+    that counts an appointment's children (``models.visits``): the child tables declare
+    them and the registry (``generators``) collects them, so the visit model imports none.
+    """
+
+    profile: Profile
+    vocab: Vocab
+    namespace: int = 0  # > 0 for an --append load: new ids and unique keys
+    census: Mapping[str, Callable[[Any], npt.ArrayLike]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def counts(self) -> Counts:
+        """Row counts resolved from the profile's scale and ratios."""
+        result: Counts = self.cached("counts", lambda: self.profile.counts)
+        return result
+
+    @property
+    def seed(self) -> int:
+        return self.profile.seed
+
+    @property
+    def as_of(self) -> int:
+        """'Now' for the generated world, as epoch seconds (profile setting, never the clock)."""
+        return int(self.profile.as_of.timestamp())
+
+    def stream(self, table: str, purpose: str) -> keys.Stream:
+        return keys.Stream(self.seed, self.namespace, table, purpose)
+
+    def mix(
+        self, table: str, purpose: str, idx: npt.ArrayLike, n: int, weights: Sequence[float]
+    ) -> I64:
+        """Categories in exact shares for members ``idx`` of a population of ``n``."""
+        return keys.quota(self.seed, self.namespace, table, purpose, idx=idx, n=n, weights=weights)
+
+    def share(
+        self, table: str, purpose: str, idx: npt.ArrayLike, n: int, share: float
+    ) -> npt.NDArray[np.bool_]:
+        """True for exactly round(share * n) members of a population of ``n``."""
+        chosen: npt.NDArray[np.bool_] = self.mix(table, purpose, idx, n, (1.0 - share, share)) == 1
+        return chosen
+
+    def ids(self, table: str, idx: npt.ArrayLike) -> pl.Series:
+        """The ids of rows ``idx`` of ``table``. Ids asked for densely and in order (a block
+        of children's parents, the few doctors) are gathered from ids made once per block
+        of rows and kept for a while; scattered ones are made on the spot."""
+        i = np.asarray(idx, dtype=np.int64)
+        if len(i) < 1024 or int(i[-1]) - int(i[0]) > 2 * len(i) or np.any(i[1:] < i[:-1]):
+            return keys.uuids(self.seed, table, i, self.namespace)
+        cache: BlockCache[tuple[str, int], pl.Series] = self.cached(
+            "id_blocks", lambda: BlockCache(16)
+        )
+
+        def block(b: int) -> pl.Series:
+            lo = b * PARENT_BLOCK
+            rows = np.arange(lo, lo + PARENT_BLOCK, dtype=np.int64)
+            return cache.get((table, b), lambda: keys.uuids(self.seed, table, rows, self.namespace))
+
+        first, last = int(i[0]) // PARENT_BLOCK, int(i[-1]) // PARENT_BLOCK
+        if first == last:
+            return block(first).gather(i - first * PARENT_BLOCK)
+        cut = np.searchsorted(i, np.arange(first + 1, last + 1) * PARENT_BLOCK)
+        return pl.concat(
+            [
+                block(b).gather(part - b * PARENT_BLOCK)
+                for b, part in zip(range(first, last + 1), np.split(i, cut), strict=True)
+            ]
+        )
+
+    def cached(self, name: str, build: Callable[[], Any]) -> Any:
+        """Memoise a derived, deterministic structure (layouts, child offsets) per run.
+
+        Generation threads share the cache; a re-entrant lock lets one structure's build use
+        another's."""
+        with _CACHE_LOCK:
+            if name not in self._cache:
+                self._cache[name] = build()
+            return self._cache[name]
+
+
+_CACHE_LOCK = threading.RLock()

@@ -1,0 +1,281 @@
+"""People: who is behind each user index, drawn once with an Arabic and an English form of
+the same name; patients and doctors recompute their person from their user index.
+
+User indices run by role (admins, supervisors, staff, doctors, patients); children take the
+first patient indices, and adult women are a quota over the adults, so the visit model can
+find the k-th woman without drawing anyone else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from moeen_synth import keys
+from moeen_synth.models import contact
+from moeen_synth.models.bilingual import Bilingual, in_language
+from moeen_synth.models.context import DAY, Context
+from moeen_synth.models.pools import GENDERS, ORIGIN_WEIGHTS, ORIGINS, pool_pick, pools
+from moeen_synth.profile import age_band
+
+I64 = npt.NDArray[np.int64]
+
+ROLES = ("admin", "supervisor", "staff", "doctor", "patient")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """User indices by role: admins, supervisors, staff, doctors, patients, in that order."""
+
+    counts: tuple[int, int, int, int, int]
+
+    @property
+    def users(self) -> int:
+        return sum(self.counts)
+
+    def offset(self, role: str) -> int:
+        return sum(self.counts[: ROLES.index(role)])
+
+    def role_index(self, u: I64) -> I64:
+        bounds = np.cumsum(self.counts)
+        return np.searchsorted(bounds, u, side="right").astype(np.int64)
+
+    def users_of(self, *roles: str) -> I64:
+        return np.concatenate(
+            [np.arange(self.offset(r), self.offset(r) + self.counts[ROLES.index(r)]) for r in roles]
+        ).astype(np.int64)
+
+
+def layout(ctx: Context) -> Layout:
+    n = ctx.counts
+    return Layout((n.admins, n.supervisors, n.staff, n.doctors, n.patients))
+
+
+class People:
+    """Facts about the people behind user indices ``u`` (vectorised)."""
+
+    def __init__(self, ctx: Context, u: I64) -> None:
+        self.ctx = ctx
+        self.u = np.asarray(u, dtype=np.int64)
+        self.lay: Layout = ctx.cached("layout", lambda: layout(ctx))
+        self.role = self.lay.role_index(self.u)
+        self.pools = pools(ctx)
+        n_users = self.lay.users
+        self.origin = ctx.mix("users", "origin", self.u, n_users, ORIGIN_WEIGHTS)
+        arab = self.origin <= 1
+        arab_fraction = ORIGIN_WEIGHTS[0] + ORIGIN_WEIGHTS[1]
+        q = min(1.0, ctx.profile.arabic_share / arab_fraction)
+        self.arabic = arab & ctx.share("users", "language", self.u, n_users, q)
+
+    # The rest is made when first asked for: many child tables need only a person's
+    # language or sex, and names and ages are most of a People's cost.
+    @cached_property
+    def female(self) -> npt.NDArray[np.bool_]:
+        is_patient = self.role == ROLES.index("patient")
+        female_p = patient_female(self.ctx, self.u - self.lay.offset("patient"))
+        female_o = self.ctx.stream("users", "female_staff").uniform(self.u) < 0.35
+        result: npt.NDArray[np.bool_] = np.where(is_patient, female_p, female_o)
+        return result
+
+    @cached_property
+    def _names(self) -> tuple[I64, I64, I64]:
+        """Indices of (first, father's, family) name in the name pools."""
+        s, pl_ = self.ctx.stream, self.pools
+        combos = [(g, o) for g in GENDERS for o in ORIGINS]
+        gender_code = self.female.astype(np.int64)
+        first = pool_pick(
+            pl_.first,
+            combos,
+            gender_code * len(ORIGINS) + self.origin,
+            s("users", "first").uniform(self.u),
+        )
+        father = pool_pick(pl_.first, combos, self.origin, s("users", "father").uniform(self.u))
+        # A son is rarely named after his own father: draw again on a clash.
+        for attempt in range(4):
+            clash = father == first
+            if not clash.any():
+                break
+            again = pool_pick(
+                pl_.first, combos, self.origin, s("users", f"father_again{attempt}").uniform(self.u)
+            )
+            father = np.where(clash, again, father)
+        family = pool_pick(pl_.family, ORIGINS, self.origin, s("users", "family").uniform(self.u))
+        return first, father, family
+
+    @property
+    def first(self) -> I64:
+        return self._names[0]
+
+    @property
+    def father(self) -> I64:
+        return self._names[1]
+
+    @property
+    def family(self) -> I64:
+        return self._names[2]
+
+    @cached_property
+    def age_years(self) -> npt.NDArray[np.float64]:
+        """Ages: children and adults among patients by layout (see ``patient_groups``)."""
+        ctx, s, n = self.ctx, self.ctx.stream, len(self.u)
+        n_users = self.lay.users
+        age_u = s("users", "age").uniform(self.u)
+        lo = np.full(n, 24.0)
+        hi = np.full(n, 58.0)
+        lo[self.role == ROLES.index("doctor")] = 30.0
+        hi[self.role == ROLES.index("doctor")] = 66.0
+        child = self.is_child()
+        adult = (self.role == ROLES.index("patient")) & ~child
+        bands = ctx.profile.tables.patients.adult_ages
+        edges = np.array([age_band(label) for label in bands], dtype=np.float64)
+        band = ctx.mix("users", "adult_age", self.u, n_users, list(bands.values()))
+        lo[adult], hi[adult] = edges[band[adult], 0], edges[band[adult], 1] - 0.01
+        lo[child], hi[child] = 0.1, 17.9
+        age: npt.NDArray[np.float64] = lo + (hi - lo) * age_u
+        return age
+
+    @cached_property
+    def birth_day(self) -> I64:
+        birth: I64 = self.ctx.as_of // DAY - (self.age_years * 365.25).astype(np.int64)
+        return birth
+
+    @cached_property
+    def created(self) -> I64:
+        """Accounts exist before the history window opens, so every event follows them."""
+        window_start = self.ctx.as_of - self.ctx.profile.history_days * DAY
+        return window_start - self.ctx.stream("users", "created").integers(
+            self.u, 30 * DAY, 900 * DAY
+        )
+
+    @cached_property
+    def nationality_i(self) -> I64:
+        return self.ctx.stream("users", "nationality").integers(self.u, 0, 60)
+
+    @cached_property
+    def phone_n(self) -> I64:
+        return self.ctx.stream("users", "phone").integers(self.u, 0, 100_000_000)
+
+    def is_child(self) -> npt.NDArray[np.bool_]:
+        p = self.u - self.lay.offset("patient")
+        n_child = patient_groups(self.ctx)[0]
+        child: npt.NDArray[np.bool_] = (self.role == ROLES.index("patient")) & (p < n_child)
+        return child
+
+    # -- names ------------------------------------------------------------------------
+    def _join(self, first: pl.Series, father: pl.Series, family: pl.Series) -> pl.Series:
+        return (
+            pl.DataFrame(
+                {
+                    "a": first.gather(self.first),
+                    "b": father.gather(self.father),
+                    "c": family.gather(self.family),
+                }
+            )
+            .select(pl.concat_str(["a", "b", "c"], separator=" "))
+            .to_series()
+        )
+
+    @cached_property
+    def name_ar(self) -> pl.Series:
+        return self._join(self.pools.first_ar, self.pools.first_ar, self.pools.family_ar)
+
+    @cached_property
+    def name_en(self) -> pl.Series:
+        return self._join(self.pools.first_en, self.pools.first_en, self.pools.family_en)
+
+    @cached_property
+    def name(self) -> pl.Series:
+        """The name in the person's own language."""
+        return Bilingual.of(self.name_en, self.name_ar).each(self.arabic)
+
+    @cached_property
+    def language(self) -> pl.Series:
+        return in_language(self.arabic, "ar", "en")
+
+    @cached_property
+    def email(self) -> pl.Series:
+        return contact.email(self.ctx, self.u, self.first, self.family, self.pools)
+
+    @cached_property
+    def phone(self) -> pl.Series:
+        return contact.phone(self.phone_n)
+
+    @cached_property
+    def nationality(self) -> pl.Series:
+        return contact.nationality(self.origin, self.nationality_i)
+
+    @cached_property
+    def national_id(self) -> pl.Series:
+        return contact.national_id(self.ctx, self.u, self.nationality)
+
+    @cached_property
+    def address(self) -> pl.Series:
+        """Saudi national address form, in the person's language."""
+        return contact.address(self.ctx, self.u, self.arabic, self.pools)
+
+
+ADULT_SEX = ("patients", "adult_female")  # the quota that makes adult patients women
+
+
+def adult_sexes(ctx: Context) -> tuple[int, int]:
+    """(men, women) among adult patients, in the profile's exact share."""
+    share = ctx.profile.tables.patients.female_share
+    men, women = keys.apportion(patient_groups(ctx)[1], (1.0 - share, share))
+    return int(men), int(women)
+
+
+def patient_female(ctx: Context, p: I64) -> npt.NDArray[np.bool_]:
+    """Sex of patients ``p`` (values outside 0..patients-1 give False), in exact shares among
+    children and among adults. Adult women are a quota over adult indexes, so scheduling can
+    find the k-th woman (keys.quota_member) for the specialities that see women only."""
+    n_child, n_adult = patient_groups(ctx)
+    share = ctx.profile.tables.patients.female_share
+    p = np.asarray(p, dtype=np.int64)
+    child = (p >= 0) & (p < n_child)
+    adult = (p >= n_child) & (p < n_child + n_adult)
+    girls = ctx.share("patients", "child_female", np.where(child, p, 0), max(1, n_child), share)
+    women = (
+        keys.quota(
+            ctx.seed,
+            ctx.namespace,
+            *ADULT_SEX,
+            idx=np.where(adult, p - n_child, 0),
+            n=max(1, n_adult),
+            weights=(1.0 - share, share),
+        )
+        == 1
+    )
+    female: npt.NDArray[np.bool_] = (child & girls) | (adult & women)
+    return female
+
+
+def patient_groups(ctx: Context) -> tuple[int, int]:
+    """(children, adults) among patients: children take the first patient indices."""
+
+    def build() -> tuple[int, int]:
+        p = ctx.profile.tables.patients
+        n = ctx.counts.patients
+        n_child = round(n * p.child_share)
+        return n_child, n - n_child
+
+    result: tuple[int, int] = ctx.cached("patient_groups", build)
+    return result
+
+
+# -- patients -----------------------------------------------------------------------------------
+def insurer_of(ctx: Context, p: I64) -> I64:
+    """The patient's insurer (index into the insurers vocabulary), or -1 if uninsured."""
+    t = ctx.profile.tables.patients
+    insured = ctx.share("patients", "insured", p, ctx.counts.patients, t.insured_share)
+    weights = [float(r["market_weight"]) for r in ctx.vocab.insurers]
+    which = ctx.stream("patients", "insurer").choice(p, weights)
+    return np.where(insured, which, -1)
+
+
+def patient_people(ctx: Context, patient: I64) -> People:
+    """The people behind patients ``patient`` (patient indices, not user indices)."""
+    return People(ctx, patient + layout(ctx).offset("patient"))
