@@ -17,9 +17,9 @@ from moeen_synth import profile as profiles
 from moeen_synth.db import migrate as migrations
 from moeen_synth.db.migrate import PLATFORM_TABLES
 from moeen_synth.errors import LoadError, SchemaError, TargetNotEmptyError
+from moeen_synth.jobs import load as load_job
 from moeen_synth.sinks.files import FileRecord
 from moeen_synth.sinks.postgres import PostgresSink
-from moeen_synth.jobs import load as load_job
 from tests.dbtools import content_digest
 from tests.demo_counts import DEMO_COUNTS
 
