@@ -72,13 +72,6 @@ class Stream:
         out = np.searchsorted(cdf, self.uniform(idx), side="right")
         return np.minimum(out, len(cdf) - 1).astype(np.int64)
 
-    def normal(self, idx: npt.ArrayLike) -> F64:
-        """Standard normal values (Box-Muller over two sub-streams)."""
-        i = np.asarray(idx, dtype=np.int64)
-        u1 = 1.0 - self.uniform(i * 2)
-        u2 = self.uniform(i * 2 + 1)
-        return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
-
 
 def apportion(n: int, weights: npt.ArrayLike) -> I64:
     """Split ``n`` into whole counts in proportion to ``weights`` (largest remainders)."""
@@ -118,7 +111,7 @@ def quota_ranked(
     pos = quota_position(seed, *names, idx=i, n=n)
     bounds = np.cumsum(apportion(n, weights))
     # The number of runs ending at or before each position; with the few categories a
-    # quota has, a comparison per boundary is several times faster than a binary search.
+    # quota has, a comparison per boundary is cheaper than a binary search.
     if len(bounds) > 8:
         category = np.searchsorted(bounds, pos, side="right").astype(np.int64)
     else:
@@ -192,7 +185,7 @@ def uuid_text(head: U64, mid: U64, tail: U64) -> pl.Series:
 
     Each UUID's 36 characters are written as five 64-bit words (40 bytes, the last 4 unused)
     and handed to polars as an arrow string-view array over them, which it takes without a
-    copy: three times faster than cutting the words into a packed 36-byte layout.
+    copy, where cutting the words into a packed 36-byte layout would copy every byte again.
     """
     n = len(head)
     h = _hex8(head)  # digits 0-7

@@ -21,7 +21,7 @@ from moeen_synth.cli.options import (
     reports_errors,
     truncate_option,
 )
-from moeen_synth.cli.output import print_report, print_summary
+from moeen_synth.cli.output import print_loaded, print_report
 from moeen_synth.cli.progress import LoadProgress
 from moeen_synth.db import connect as dbconnect
 from moeen_synth.db import migrate as migrations
@@ -78,10 +78,7 @@ def load_cmd(
         )
     if quiet:
         return
-    print_summary(result)
-    out_console.print(
-        f"validated: {len(result.report.check_results) if result.report else 0} checks passed"
-    )
+    print_loaded(result)
 
 
 @main.command("migrate")

@@ -18,7 +18,7 @@ from moeen_synth.cli.options import (
     reports_errors,
     truncate_option,
 )
-from moeen_synth.cli.output import print_connect_hint, print_export, print_summary
+from moeen_synth.cli.output import print_connect_hint, print_export, print_loaded
 from moeen_synth.cli.progress import LoadProgress
 from moeen_synth.db import connect as dbconnect
 from moeen_synth.jobs import export as export_job
@@ -155,10 +155,22 @@ def main(
         return
     if shard or out or force:
         raise click.UsageError("--shard, --out and --force go with --format (file output)")
+    mode: load_job.Mode = "truncate" if truncate else "append" if append else "refuse"
+    _load(prof, dsn, mode, no_migrate, workers, chunk_size, quiet)
+
+
+def _load(
+    prof: profiles.Profile,
+    dsn: str | None,
+    mode: load_job.Mode,
+    no_migrate: bool,
+    workers: int,
+    chunk_size: int,
+    quiet: bool,
+) -> None:
     target = dbconnect.resolve(dsn)
     if not quiet:
         out_console.print(f"target: {target.display} ({target.source})")
-    mode: load_job.Mode = "truncate" if truncate else "append" if append else "refuse"
     reporter = LoadProgress() if not quiet else None
     with dbconnect.connect(target, autocommit=True) as conn, reporter or nullcontext():
         result = load_job.load(
@@ -178,10 +190,7 @@ def main(
         out_console.print(
             "schema: made by other means (no migration record); loaded without migrating"
         )
-    print_summary(result)
-    out_console.print(
-        f"validated: {len(result.report.check_results) if result.report else 0} checks passed"
-    )
+    print_loaded(result)
     print_connect_hint(target)
 
 

@@ -54,6 +54,13 @@ def print_summary(result: LoadResult) -> None:
     out_console.print(table)
 
 
+def print_loaded(result: LoadResult) -> None:
+    """The summary of a load and how many checks it passed."""
+    print_summary(result)
+    checks = len(result.report.check_results) if result.report else 0
+    out_console.print(f"validated: {checks} checks passed")
+
+
 def print_connect_hint(target: Any) -> None:
     if target.source == "embedded":
         out_console.print(f"connect: moeen-synth psql   (or psql '{target.display}')")

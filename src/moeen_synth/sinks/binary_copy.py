@@ -1,9 +1,8 @@
 """PostgreSQL's binary COPY format for a generated block, built column by column.
 
-Why binary: COPY of load-1m's 8.06 million rows into the bare tables took the server 64 s in
-binary form against 79 s as CSV and 83 s as text (one stream, means of 2 runs), because it
-parses no text. Building it costs the client more than CSV (about 2.0 s against 1.5 s for
-1.9 million load-1m rows, on an idle machine), far less than the server time it saves.
+Why binary: the server parses no text, so it takes the same rows in less time than CSV or
+text; building it costs the client a little more than CSV, far less than the server time it
+saves (the measurements are in bench/README.md, "Figures behind design choices").
 
 Each field is a 4-byte big-endian length (-1 for NULL) and the value in its type's binary
 (send/recv) form; a row is a 2-byte field count and its fields. Fields are made per column
