@@ -7,6 +7,7 @@ fix, and raises once. ``--scale`` and ``--seed`` override a loaded profile.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import itertools
 import json
@@ -16,7 +17,15 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from hijridate.ummalqura import GREGORIAN_RANGE
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from moeen_synth import domains, paths
 from moeen_synth.errors import ProfileError, UsageError
@@ -39,6 +48,18 @@ def _check_mix(value: Mix, allowed: tuple[str, ...]) -> Mix:
     if value and sum(value.values()) <= 0:
         raise ValueError("weights must not all be zero")
     return value
+
+
+def _mix_of(allowed: tuple[str, ...]) -> AfterValidator:
+    """A validator for a mix over ``allowed`` values (``domains``)."""
+    return AfterValidator(functools.partial(_check_mix, allowed=allowed))
+
+
+PastMix = Annotated[Mix, _mix_of(domains.PAST_STATUSES)]
+FutureMix = Annotated[Mix, _mix_of(domains.FUTURE_STATUSES)]
+TypeMix = Annotated[Mix, _mix_of(domains.APPOINTMENT_TYPES)]
+SelfPayMix = Annotated[Mix, _mix_of(domains.SELF_PAY_METHODS)]
+ClaimMix = Annotated[Mix, _mix_of(domains.CLAIM_OUTCOMES)]
 
 
 class Users(_Strict):
@@ -140,15 +161,15 @@ class Appointments(_Strict):
     count: Count | None = None
     per_patient: Annotated[float, Field(ge=0)] | None = None
     future_share: Share = 0.3
-    past_status: Mix = Field(
+    past_status: PastMix = Field(
         default_factory=lambda: {"completed": 0.8, "no_show": 0.1, "cancelled": 0.1}
     )
-    future_status: Mix = Field(default_factory=lambda: {"pending": 0.5, "confirmed": 0.5})
-    types: Mix = Field(
+    future_status: FutureMix = Field(default_factory=lambda: {"pending": 0.5, "confirmed": 0.5})
+    types: TypeMix = Field(
         default_factory=lambda: {"consultation": 0.6, "follow_up": 0.25, "checkup": 0.15}
     )
     insurance_share: Share = 0.8
-    self_pay_methods: Mix = Field(
+    self_pay_methods: SelfPayMix = Field(
         default_factory=lambda: {"cash": 0.3, "card": 0.6, "bank_transfer": 0.1}
     )
     prepaid_share: Share = 0.3
@@ -158,26 +179,6 @@ class Appointments(_Strict):
     frequent_patients_share: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2
     frequent_visits_share: Share = 0.45
 
-    @field_validator("past_status")
-    @classmethod
-    def _past(cls, v: Mix) -> Mix:
-        return _check_mix(v, domains.PAST_STATUSES)
-
-    @field_validator("future_status")
-    @classmethod
-    def _future(cls, v: Mix) -> Mix:
-        return _check_mix(v, domains.FUTURE_STATUSES)
-
-    @field_validator("types")
-    @classmethod
-    def _types(cls, v: Mix) -> Mix:
-        return _check_mix(v, domains.APPOINTMENT_TYPES)
-
-    @field_validator("self_pay_methods")
-    @classmethod
-    def _methods(cls, v: Mix) -> Mix:
-        return _check_mix(v, domains.SELF_PAY_METHODS)
-
 
 class MedicalRecords(_Strict):
     prescription_share: Share = 0.8
@@ -185,7 +186,7 @@ class MedicalRecords(_Strict):
 
 
 class InsuranceClaims(_Strict):
-    status: Mix = Field(
+    status: ClaimMix = Field(
         default_factory=lambda: {
             "submitted": 0.1,
             "under_review": 0.1,
@@ -195,11 +196,6 @@ class InsuranceClaims(_Strict):
         }
     )
     coverage: Annotated[float, Field(gt=0.0, le=1.0)] = 0.8
-
-    @field_validator("status")
-    @classmethod
-    def _status(cls, v: Mix) -> Mix:
-        return _check_mix(v, domains.CLAIM_OUTCOMES)
 
 
 class Notifications(_Strict):

@@ -233,27 +233,8 @@ def diff_catalogs(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> lis
     ``table users: column email: type character varying(100) != character varying(255)``.
     The schema name itself is not compared.
     """
-    out: list[str] = []
-    exp_tables: Mapping[str, Any] = expected.get("tables", {})
-    act_tables: Mapping[str, Any] = actual.get("tables", {})
-    for name in _missing(exp_tables, act_tables):
-        out.append(f"table {name}: missing")
-    for name in _missing(act_tables, exp_tables):
-        out.append(f"table {name}: unexpected")
-    for name in sorted(exp_tables.keys() & act_tables.keys()):
-        out.extend(f"table {name}: {d}" for d in _diff_table(exp_tables[name], act_tables[name]))
-
-    exp_views: Mapping[str, Any] = expected.get("views", {})
-    act_views: Mapping[str, Any] = actual.get("views", {})
-    for name in _missing(exp_views, act_views):
-        out.append(f"view {name}: missing")
-    for name in _missing(act_views, exp_views):
-        out.append(f"view {name}: unexpected")
-    for name in sorted(exp_views.keys() & act_views.keys()):
-        exp_cols = _render_columns(exp_views[name].get("columns", []))
-        act_cols = _render_columns(act_views[name].get("columns", []))
-        if exp_cols != act_cols:
-            out.append(f"view {name}: columns {exp_cols} != {act_cols}")
+    out = _diff_named("table", expected.get("tables", {}), actual.get("tables", {}), _diff_table)
+    out += _diff_named("view", expected.get("views", {}), actual.get("views", {}), _diff_view)
 
     out.extend(
         _diff_keyed(
@@ -266,6 +247,28 @@ def diff_catalogs(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> lis
     if expected.get("auth_uid") != actual.get("auth_uid"):
         out.append(f"auth.uid(): exists {expected.get('auth_uid')} != {actual.get('auth_uid')}")
     return out
+
+
+def _diff_named(
+    kind: str,
+    expected: Mapping[str, Any],
+    actual: Mapping[str, Any],
+    diff_one: Callable[[Mapping[str, Any], Mapping[str, Any]], list[str]],
+) -> list[str]:
+    """Objects of ``kind`` missing, unexpected, or different (by ``diff_one``)."""
+    out = [f"{kind} {name}: missing" for name in _missing(expected, actual)]
+    out += [f"{kind} {name}: unexpected" for name in _missing(actual, expected)]
+    for name in sorted(expected.keys() & actual.keys()):
+        out.extend(f"{kind} {name}: {d}" for d in diff_one(expected[name], actual[name]))
+    return out
+
+
+def _diff_view(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:
+    expected_columns = _render_columns(expected.get("columns", []))
+    actual_columns = _render_columns(actual.get("columns", []))
+    if expected_columns != actual_columns:
+        return [f"columns {expected_columns} != {actual_columns}"]
+    return []
 
 
 def _diff_table(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:

@@ -10,30 +10,29 @@ from pathlib import Path
 
 import polars as pl
 
-from moeen_synth.sinks.files import FileRecord, StreamFile
+from moeen_synth.sinks.files import FileRecord, StreamFile, TableFilesSink
 from moeen_synth.sinks.text_forms import csv_bytes
 
 
-class CsvSink:
+class _CsvFile:
+    def __init__(self, root: Path, table: str, columns: list[str]) -> None:
+        self.file = StreamFile(root, f"{table}.csv")
+        self.file.write((",".join(columns) + "\n").encode("utf-8"))
+
+    def write(self, prepared: bytes, rows: int) -> None:
+        self.file.write(prepared)
+
+    def end(self) -> list[FileRecord]:
+        return [self.file.close()]
+
+
+class CsvSink(TableFilesSink):
+    """One file per table."""
+
     format = "csv"
-    interleaves = True  # one file per table: blocks of several tables may alternate
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.files: dict[str, StreamFile] = {}
-
-    def begin(self, table: str, columns: list[str], total: int) -> None:
-        self.files[table] = StreamFile(self.root, f"{table}.csv")
-        self.files[table].write((",".join(columns) + "\n").encode("utf-8"))
+    def open(self, table: str, columns: list[str]) -> _CsvFile:
+        return _CsvFile(self.root, table, columns)
 
     def prepare(self, table: str, frame: pl.DataFrame) -> bytes:
         return csv_bytes(frame)
-
-    def write(self, table: str, prepared: bytes, rows: int) -> None:
-        self.files[table].write(prepared)
-
-    def end(self, table: str) -> list[FileRecord]:
-        return [self.files.pop(table).close()]
-
-    def finish(self) -> list[FileRecord]:
-        return []

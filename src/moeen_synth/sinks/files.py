@@ -6,6 +6,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 PARTIAL = ".partial"  # suffix of a file still being written
 
@@ -46,3 +47,38 @@ class StreamFile:
     def close(self) -> FileRecord:
         self.handle.close()
         return publish(self.root, self.temp, self.final)
+
+
+class TableWriter(Protocol):
+    """One table's files being written."""
+
+    def write(self, prepared: Any, rows: int) -> None: ...
+
+    def end(self) -> list[FileRecord]: ...
+
+
+class TableFilesSink:
+    """The shape of a sink that keeps one writer per table: blocks of several tables may
+    alternate. Subclasses say how to ``open`` a table's writer and ``prepare`` a block."""
+
+    format = ""
+    interleaves = True
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.tables: dict[str, TableWriter] = {}
+
+    def open(self, table: str, columns: list[str]) -> TableWriter:
+        raise NotImplementedError
+
+    def begin(self, table: str, columns: list[str], total: int) -> None:
+        self.tables[table] = self.open(table, columns)
+
+    def write(self, table: str, prepared: Any, rows: int) -> None:
+        self.tables[table].write(prepared, rows)
+
+    def end(self, table: str) -> list[FileRecord]:
+        return self.tables.pop(table).end()
+
+    def finish(self) -> list[FileRecord]:
+        return []

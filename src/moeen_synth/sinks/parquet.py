@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from moeen_synth.catalogue import required, sql_types
-from moeen_synth.sinks.files import PARTIAL, FileRecord, publish
+from moeen_synth.sinks.files import PARTIAL, FileRecord, TableFilesSink, publish
 
 ROW_GROUP_ROWS = 131_072
 PART_ROWS = 8 * ROW_GROUP_ROWS  # rows per part file
@@ -167,25 +167,13 @@ class _TableParts:
         return self.records
 
 
-class ParquetSink:
+class ParquetSink(TableFilesSink):
+    """One directory of part files per table."""
+
     format = "parquet"
-    interleaves = True  # one writer per table: blocks of several tables may alternate
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.tables: dict[str, _TableParts] = {}
-
-    def begin(self, table: str, columns: list[str], total: int) -> None:
-        self.tables[table] = _TableParts(self.root, table, arrow_schema(table, tuple(columns)))
+    def open(self, table: str, columns: list[str]) -> _TableParts:
+        return _TableParts(self.root, table, arrow_schema(table, tuple(columns)))
 
     def prepare(self, table: str, frame: pl.DataFrame) -> pa.Table:
         return to_arrow(frame, arrow_schema(table, tuple(frame.columns)))
-
-    def write(self, table: str, prepared: pa.Table, rows: int) -> None:
-        self.tables[table].write(prepared, rows)
-
-    def end(self, table: str) -> list[FileRecord]:
-        return self.tables.pop(table).end()
-
-    def finish(self) -> list[FileRecord]:
-        return []

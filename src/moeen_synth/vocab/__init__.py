@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from importlib import resources
 from typing import Any
 
@@ -33,9 +33,18 @@ def split_list(value: str) -> list[str]:
     return [part.strip() for part in value.split(";") if part.strip()]
 
 
+# Fields read from a file not named after them (the rest: ``<field>.csv``).
+_FILES = {
+    "chatbot_flows": "chatbot_flows.yaml",
+    "templates": "notification_templates.csv",
+    "settings": "system_settings.csv",
+}
+
+
 @dataclass(frozen=True)
 class Vocab:
-    """Every vocabulary, as lists of rows in file order (indices are stable per version)."""
+    """Every vocabulary, as lists of rows in file order (indices are stable per version).
+    Each field is read from ``<field>.csv`` unless ``_FILES`` names another file."""
 
     first_names: list[Row]
     family_names: list[Row]
@@ -72,25 +81,12 @@ class Vocab:
         return {row["key"]: row for row in self.texts}
 
 
+def _read(name: str) -> list[Any]:
+    if name.endswith(".yaml"):
+        return list(read_yaml(name)["flows"])
+    return read_csv(name)
+
+
 @functools.cache
 def load() -> Vocab:
-    return Vocab(
-        first_names=read_csv("first_names.csv"),
-        family_names=read_csv("family_names.csv"),
-        regions=read_csv("regions.csv"),
-        cities=read_csv("cities.csv"),
-        districts=read_csv("districts.csv"),
-        streets=read_csv("streets.csv"),
-        insurers=read_csv("insurers.csv"),
-        specialities=read_csv("specialities.csv"),
-        diagnoses=read_csv("diagnoses.csv"),
-        medications=read_csv("medications.csv"),
-        lab_tests=read_csv("lab_tests.csv"),
-        chatbot_flows=list(read_yaml("chatbot_flows.yaml")["flows"]),
-        templates=read_csv("notification_templates.csv"),
-        translations=read_csv("translations.csv"),
-        settings=read_csv("system_settings.csv"),
-        texts=read_csv("texts.csv"),
-        universities=read_csv("universities.csv"),
-        user_agents=read_csv("user_agents.csv"),
-    )
+    return Vocab(**{f.name: _read(_FILES.get(f.name, f"{f.name}.csv")) for f in fields(Vocab)})
