@@ -129,23 +129,19 @@ def age_band(label: str) -> tuple[int, int]:
     return int(lo), int(hi) + 1
 
 
+# The default approximates the adult age structure of the Saudi 2022 census (GASTAT): a
+# young, working-age population with few over 75.
+_ADULT_AGES = {"18-29": 27.0, "30-44": 36.0, "45-59": 23.0, "60-74": 11.0, "75-90": 3.0}
+
+
 class Patients(_Strict):
     count: Annotated[int, Field(ge=1)] | None = None  # or the profile's ``scale``
     child_share: Share = 0.25
     insured_share: Share = 0.7
     activated_share: Share = 0.9
     female_share: Share = 0.5
-    # Adult patients by age band (weights). The default approximates the adult age structure
-    # of the Saudi 2022 census (GASTAT): a young, working-age population with few over 75.
-    adult_ages: Mix = Field(
-        default_factory=lambda: {
-            "18-29": 27.0,
-            "30-44": 36.0,
-            "45-59": 23.0,
-            "60-74": 11.0,
-            "75-90": 3.0,
-        }
-    )
+    # Adult patients by age band (weights).
+    adult_ages: Mix = Field(default_factory=lambda: dict(_ADULT_AGES))
 
     @field_validator("adult_ages")
     @classmethod
@@ -185,16 +181,11 @@ class MedicalRecords(_Strict):
     lab_share: Share = 0.4
 
 
+_CLAIMS = {"submitted": 0.1, "under_review": 0.1, "approved": 0.15, "rejected": 0.1, "paid": 0.55}
+
+
 class InsuranceClaims(_Strict):
-    status: ClaimMix = Field(
-        default_factory=lambda: {
-            "submitted": 0.1,
-            "under_review": 0.1,
-            "approved": 0.15,
-            "rejected": 0.1,
-            "paid": 0.55,
-        }
-    )
+    status: ClaimMix = Field(default_factory=lambda: dict(_CLAIMS))
     coverage: Annotated[float, Field(gt=0.0, le=1.0)] = 0.8
 
 

@@ -11,16 +11,8 @@ from pathlib import Path
 
 import click
 
+from moeen_synth.cli import options
 from moeen_synth.cli.main import main
-from moeen_synth.cli.options import (
-    dsn_of,
-    dsn_option,
-    no_migrate_option,
-    out_console,
-    quiet_option,
-    reports_errors,
-    truncate_option,
-)
 from moeen_synth.cli.output import print_loaded, print_report
 from moeen_synth.cli.progress import LoadProgress
 from moeen_synth.db import connect as dbconnect
@@ -42,12 +34,12 @@ __all__ = ["main"]  # the command group, with the subcommands below added to it
     required=True,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
 )
-@dsn_option
-@truncate_option
-@no_migrate_option
-@quiet_option
+@options.dsn_option
+@options.truncate_option
+@options.no_migrate_option
+@options.quiet_option
 @click.pass_context
-@reports_errors
+@options.reports_errors
 def load_cmd(
     ctx: click.Context,
     directories: tuple[Path, ...],
@@ -63,9 +55,9 @@ def load_cmd(
     The load is one transaction, validated before it commits, like the main job.
     """
     files = ExportedFiles.open(list(directories))
-    target = dbconnect.resolve(dsn_of(ctx, dsn))
+    target = dbconnect.resolve(options.dsn_of(ctx, dsn))
     if not quiet:
-        out_console.print(f"target: {target.display} ({target.source})")
+        options.out_console.print(f"target: {target.display} ({target.source})")
     reporter = LoadProgress() if not quiet else None
     with dbconnect.connect(target, autocommit=True) as conn, reporter or nullcontext():
         result = load_job.load(
@@ -82,20 +74,20 @@ def load_cmd(
 
 
 @main.command("migrate")
-@dsn_option
+@options.dsn_option
 @click.option(
     "--dry-run", is_flag=True, help="Print the SQL of pending migrations; change nothing."
 )
 @click.pass_context
-@reports_errors
+@options.reports_errors
 def migrate_cmd(ctx: click.Context, dsn: str | None, dry_run: bool) -> None:
     """Apply pending schema migrations (schema/NNNN_*.up.sql) in order."""
-    target = dbconnect.resolve(dsn_of(ctx, dsn))
+    target = dbconnect.resolve(options.dsn_of(ctx, dsn))
     with dbconnect.connect(target, autocommit=True) as conn:
         if dry_run:
             todo = migrations.pending(conn)
             if not todo:
-                out_console.print("-- nothing to migrate: the database is up to date")
+                options.out_console.print("-- nothing to migrate: the database is up to date")
             for m in todo:
                 click.echo(f"-- {m.version}_{m.name} ({m.up.name})")
                 click.echo(m.up.read_text(encoding="utf-8"))
@@ -103,13 +95,13 @@ def migrate_cmd(ctx: click.Context, dsn: str | None, dry_run: bool) -> None:
         applied = migrations.migrate(conn)
     if applied:
         for m in applied:
-            out_console.print(f"applied {m.version}_{m.name}")
+            options.out_console.print(f"applied {m.version}_{m.name}")
     else:
-        out_console.print("nothing to migrate: the database is up to date")
+        options.out_console.print("nothing to migrate: the database is up to date")
 
 
 @main.command("rollback")
-@dsn_option
+@options.dsn_option
 @click.option(
     "--to",
     "to",
@@ -119,16 +111,16 @@ def migrate_cmd(ctx: click.Context, dsn: str | None, dry_run: bool) -> None:
 @click.option("--no-backup", is_flag=True, help="Do not write a pg_dump backup first.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
-@reports_errors
+@options.reports_errors
 def rollback_cmd(
     ctx: click.Context, dsn: str | None, to: str | None, no_backup: bool, yes: bool
 ) -> None:
     """Revert applied migrations, newest first, after a pg_dump backup."""
-    target = dbconnect.resolve(dsn_of(ctx, dsn))
+    target = dbconnect.resolve(options.dsn_of(ctx, dsn))
     with dbconnect.connect(target, autocommit=True) as conn:
         todo = migrations.to_roll_back(conn, to)
         if not todo:
-            out_console.print("nothing to roll back")
+            options.out_console.print("nothing to roll back")
             return
         names = ", ".join(f"{m.version}_{m.name}" for m in todo)
         if not yes and not click.confirm(
@@ -136,20 +128,20 @@ def rollback_cmd(
         ):
             raise click.Abort()
         if not no_backup:
-            out_console.print(f"backup: {lifecycle.backup(target, 'rollback')}")
+            options.out_console.print(f"backup: {lifecycle.backup(target, 'rollback')}")
         for m in migrations.rollback(conn, to):
-            out_console.print(f"reverted {m.version}_{m.name}")
+            options.out_console.print(f"reverted {m.version}_{m.name}")
 
 
 @main.command("validate")
-@dsn_option
+@options.dsn_option
 @click.option("--no-schema", is_flag=True, help="Check the data only, not the schema.")
 @click.pass_context
-@reports_errors
+@options.reports_errors
 def validate_cmd(ctx: click.Context, dsn: str | None, no_schema: bool) -> None:
     """Compare the target's schema with the expected one and check its data; exit 1 on any
     failure."""
-    target = dbconnect.resolve(dsn_of(ctx, dsn))
+    target = dbconnect.resolve(options.dsn_of(ctx, dsn))
     with dbconnect.connect(target, autocommit=True) as conn:
         report = validate(conn, schema=not no_schema)
     print_report(report)
@@ -158,22 +150,22 @@ def validate_cmd(ctx: click.Context, dsn: str | None, no_schema: bool) -> None:
 
 
 @main.command("url")
-@dsn_option
+@options.dsn_option
 @click.pass_context
-@reports_errors
+@options.reports_errors
 def url_cmd(ctx: click.Context, dsn: str | None) -> None:
     """Print the target's connection URI (password masked)."""
-    click.echo(dbconnect.resolve(dsn_of(ctx, dsn)).display)
+    click.echo(dbconnect.resolve(options.dsn_of(ctx, dsn)).display)
 
 
 @main.command("psql", context_settings={"ignore_unknown_options": True})
-@dsn_option
+@options.dsn_option
 @click.argument("psql_args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_context
-@reports_errors
+@options.reports_errors
 def psql_cmd(ctx: click.Context, dsn: str | None, psql_args: tuple[str, ...]) -> None:
     """Open psql on the target; extra arguments go to psql (e.g. -c 'select 1')."""
-    target = dbconnect.resolve(dsn_of(ctx, dsn))
+    target = dbconnect.resolve(options.dsn_of(ctx, dsn))
     exe = client_binary("psql") if client_binary("psql").exists() else shutil.which("psql")
     if exe is None:
         raise MoeenSynthError("no psql found; install PostgreSQL's client tools")
@@ -186,27 +178,27 @@ def server_group() -> None:
 
 
 @server_group.command("start")
-@reports_errors
+@options.reports_errors
 def server_start() -> None:
     """Start the embedded server (initialising it on first use)."""
     status = dbconnect.embedded_server().ensure_running()
-    out_console.print(f"running (pid {status.pid}): {status.dsn}")
+    options.out_console.print(f"running (pid {status.pid}): {status.dsn}")
 
 
 @server_group.command("stop")
-@reports_errors
+@options.reports_errors
 def server_stop() -> None:
     """Stop the embedded server; its data stays under outputs/embedded."""
     was = dbconnect.embedded_server().stop()
-    out_console.print("stopped" if was else "was not running")
+    options.out_console.print("stopped" if was else "was not running")
 
 
 @server_group.command("status")
-@reports_errors
+@options.reports_errors
 def server_status() -> None:
     """Say whether the embedded server runs, and where."""
     status = dbconnect.embedded_server().status()
-    out_console.print(
+    options.out_console.print(
         f"running (pid {status.pid}): {status.dsn}"
         if status.running
         else f"not running (data: {status.datadir})"
