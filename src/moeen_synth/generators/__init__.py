@@ -74,14 +74,16 @@ REGISTRY: dict[str, Generator] = {
     "roles": Generator(_none, None),
     "languages": Generator(_none, None),
     "users": Generator(users.user_count, users.users),
-    "system_settings": Generator(lambda c: len(c.vocab.settings), reference.system_settings),
+    "system_settings": Generator(lambda ctx: len(ctx.vocab.settings), reference.system_settings),
     "notification_templates": Generator(
-        lambda c: len(reference.template_rows(c)), reference.notification_templates
+        lambda ctx: len(reference.template_rows(ctx)), reference.notification_templates
     ),
-    "translations": Generator(lambda c: len(reference.translation_rows(c)), reference.translations),
+    "translations": Generator(
+        lambda ctx: len(reference.translation_rows(ctx)), reference.translations
+    ),
     "system_metrics": Generator(system.metric_count, system.system_metrics),
-    "patients": Generator(lambda c: c.counts.patients, patients.patients),
-    "doctors": Generator(lambda c: c.counts.doctors, doctors.doctors),
+    "patients": Generator(lambda ctx: ctx.counts.patients, patients.patients),
+    "doctors": Generator(lambda ctx: ctx.counts.doctors, doctors.doctors),
     "appointments": Generator(
         appointments.appointment_count,
         appointments.appointments,
@@ -133,12 +135,12 @@ def problems(
     tables: tuple[catalogue.Table, ...] = catalogue.TABLES,
 ) -> list[str]:
     """Every table the catalogue and the registry do not agree on, naming the place to fix."""
-    named = {t.name for t in tables}
+    named = {table.name for table in tables}
     out = [
-        f"table {t.name}: in catalogue.TABLES but has no entry in generators.REGISTRY "
+        f"table {table.name}: in catalogue.TABLES but has no entry in generators.REGISTRY "
         "(src/moeen_synth/generators/__init__.py); add its count and generator"
-        for t in tables
-        if t.name not in registry
+        for table in tables
+        if table.name not in registry
     ]
     out += [
         f"table {name}: in generators.REGISTRY but not in catalogue.TABLES "
@@ -146,12 +148,15 @@ def problems(
         for name in registry
         if name not in named
     ]
-    out += [
-        f"table {t.name}: its rows are {t.rows} in catalogue.TABLES but generators.REGISTRY "
-        "gives it " + ("no generator" if registry[t.name].generate is None else "a generator")
-        for t in tables
-        if t.name in registry and (registry[t.name].generate is None) != (t.rows == "defaults")
-    ]
+    for table in tables:
+        if table.name not in registry:
+            continue
+        generated = registry[table.name].generate is not None
+        if generated == (table.rows == "defaults"):
+            out.append(
+                f"table {table.name}: its rows are {table.rows} in catalogue.TABLES but "
+                "generators.REGISTRY gives it " + ("a generator" if generated else "no generator")
+            )
     return out
 
 
@@ -164,13 +169,11 @@ def specs(
     found = catalogue.problems() + problems(registry, tables)
     if found:
         raise RuntimeError("the table catalogue is inconsistent:\n  " + "\n  ".join(found))
+    entries = [(table.name, registry[table.name]) for table in tables]
     return tuple(
-        TableSpec(
-            t.name, registry[t.name].count, registry[t.name].generate, registry[t.name].anchor
-        )
-        for t in tables
+        TableSpec(name, entry.count, entry.generate, entry.anchor) for name, entry in entries
     )
 
 
 TABLES = specs()
-BY_NAME = {t.name: t for t in TABLES}
+BY_NAME = {spec.name: spec for spec in TABLES}

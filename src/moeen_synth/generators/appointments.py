@@ -24,48 +24,49 @@ def appointment_anchor(ctx: Context, row: int) -> int:
     return row
 
 
-def appointment_texts(ctx: Context, f: AppointmentFacts) -> tuple[pl.Series, pl.Series]:
+def appointment_texts(ctx: Context, facts: AppointmentFacts) -> tuple[pl.Series, pl.Series]:
     """diagnosis and prescription columns, in the patient's language."""
     texts = clinic(ctx)
-    arabic = patient_people(ctx, f.patient).arabic
-    done = f.completed & (f.diagnosis >= 0)
-    diagnosis = texts.visit_diagnosis.at(arabic, np.where(done, f.diagnosis, -1))
-    written = done & f.prescribed
-    return diagnosis, texts.visit_prescription.at(arabic, np.where(written, f.medication, -1))
+    arabic = patient_people(ctx, facts.patient).arabic
+    done = facts.completed & (facts.diagnosis >= 0)
+    diagnosis = texts.visit_diagnosis.at(arabic, np.where(done, facts.diagnosis, -1))
+    written = done & facts.prescribed
+    return diagnosis, texts.visit_prescription.at(arabic, np.where(written, facts.medication, -1))
 
 
 def appointments(ctx: Context, start: int, stop: int) -> pl.DataFrame:
-    a = np.arange(start, stop, dtype=np.int64)
-    f = appointment_facts(ctx, a)  # from the blocks the tables along the appointments share
-    diagnosis, prescription = appointment_texts(ctx, f)
-    follow_date = np.where(
-        f.follow_up, f.start + ctx.stream("appointments", "fu_days").integers(a, 7, 43) * DAY, -1
-    )
-    done = STATUS.isin(f.status, "completed", "no_show")
+    appointment = np.arange(start, stop, dtype=np.int64)
+    # from the blocks the tables along the appointments share
+    facts = appointment_facts(ctx, appointment)
+    diagnosis, prescription = appointment_texts(ctx, facts)
+    follow_days = ctx.stream("appointments", "fu_days").integers(appointment, 7, 43)
+    follow_date = np.where(facts.follow_up, facts.start + follow_days * DAY, -1)
+    done = STATUS.isin(facts.status, "completed", "no_show")
     updated = np.where(
         done,
-        f.end + ctx.stream("appointments", "closed").integers(a, 60, HOUR),
-        f.created + ctx.stream("appointments", "touched").integers(a, 0, HOUR),
+        facts.end + ctx.stream("appointments", "closed").integers(appointment, 60, HOUR),
+        facts.created + ctx.stream("appointments", "touched").integers(appointment, 0, HOUR),
     )
     updated = np.minimum(updated, ctx.as_of)
-    updated = np.maximum(updated, f.created)
+    updated = np.maximum(updated, facts.created)
+    count = len(appointment)
     return pl.DataFrame(
         {
-            "id": ctx.ids("appointments", a),
-            "patient_id": ctx.ids("patients", f.patient),
-            "doctor_id": ctx.ids("doctors", f.doctor),
-            "scheduled_at": ts(f.start),
-            "duration_minutes": np.full(len(a), SLOT // MINUTE),
-            "type": TYPE.text(f.type),
-            "status": STATUS.text(f.status),
-            "payment_status": PAYMENT_STATUS.text(f.payment_status),
-            "payment_method": PAYMENT_METHOD.text(f.payment_method),
-            "notes": pl.Series([None] * len(a), dtype=pl.String),
+            "id": ctx.ids("appointments", appointment),
+            "patient_id": ctx.ids("patients", facts.patient),
+            "doctor_id": ctx.ids("doctors", facts.doctor),
+            "scheduled_at": ts(facts.start),
+            "duration_minutes": np.full(count, SLOT // MINUTE),
+            "type": TYPE.text(facts.type),
+            "status": STATUS.text(facts.status),
+            "payment_status": PAYMENT_STATUS.text(facts.payment_status),
+            "payment_method": PAYMENT_METHOD.text(facts.payment_method),
+            "notes": pl.Series([None] * count, dtype=pl.String),
             "diagnosis": diagnosis,
             "prescription": prescription,
-            "follow_up_required": f.follow_up,
+            "follow_up_required": facts.follow_up,
             "follow_up_date": ts(follow_date),
-            "created_at": ts(f.created),
+            "created_at": ts(facts.created),
             "updated_at": ts(updated),
         }
     )

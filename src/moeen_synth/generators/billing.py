@@ -22,9 +22,9 @@ from moeen_synth.models.people import patient_people
 from moeen_synth.models.visits import AppointmentFacts, appointment_facts, child_layout
 
 
-def has_payment(f: AppointmentFacts) -> npt.NDArray[np.bool_]:
+def has_payment(facts: AppointmentFacts) -> npt.NDArray[np.bool_]:
     """One payment per paid, partly paid or refunded appointment."""
-    paid: npt.NDArray[np.bool_] = f.has_payment
+    paid: npt.NDArray[np.bool_] = facts.has_payment
     return paid
 
 
@@ -38,23 +38,23 @@ def payment_index(ctx: Context) -> BlockPrefix:
 def payments(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     rows = np.arange(start, stop, dtype=np.int64)
     parent, _ = payment_index(ctx).locate(rows)
-    f = appointment_facts(ctx, parent)
-    s = ctx.stream
-    insurance = f.payment_method == PAYMENT_METHOD.insurance
-    claim_t = ClaimTimes(ctx, f)
-    at_desk = f.end - s("payments", "desk").integers(rows, 0, 20 * MINUTE)
-    prepaid_at = f.created + s("payments", "online").integers(rows, MINUTE, 30 * MINUTE)
-    completed = f.status == STATUS.completed
-    paid_at = np.where(insurance, claim_t.paid, np.where(completed, at_desk, prepaid_at))
+    facts = appointment_facts(ctx, parent)
+    stream = ctx.stream
+    insurance = facts.payment_method == PAYMENT_METHOD.insurance
+    claim_times = ClaimTimes(ctx, facts)
+    at_desk = facts.end - stream("payments", "desk").integers(rows, 0, 20 * MINUTE)
+    prepaid_at = facts.created + stream("payments", "online").integers(rows, MINUTE, 30 * MINUTE)
+    completed = facts.status == STATUS.completed
+    paid_at = np.where(insurance, claim_times.paid, np.where(completed, at_desk, prepaid_at))
     paid_at = np.minimum(paid_at, ctx.as_of)
-    refunded = f.payment_status == PAYMENT_STATUS.refunded
-    refund_at = np.minimum(np.maximum(paid_at + HOUR, f.start - 2 * HOUR), ctx.as_of)
+    refunded = facts.payment_status == PAYMENT_STATUS.refunded
+    refund_at = np.minimum(np.maximum(paid_at + HOUR, facts.start - 2 * HOUR), ctx.as_of)
     updated = np.where(refunded, np.maximum(refund_at, paid_at), paid_at)
-    methods = PAYMENT_METHOD.text(f.payment_method)
-    card = f.payment_method == PAYMENT_METHOD.card
+    methods = PAYMENT_METHOD.text(facts.payment_method)
+    card = facts.payment_method == PAYMENT_METHOD.card
     transaction = (
-        "TXN" + pl.Series(s("payments", "txn").bits(rows)).cast(pl.String).str.zfill(20)
-    ).set(pl.Series(f.payment_method == PAYMENT_METHOD.cash), None)
+        "TXN" + pl.Series(stream("payments", "txn").bits(rows)).cast(pl.String).str.zfill(20)
+    ).set(pl.Series(facts.payment_method == PAYMENT_METHOD.cash), None)
     gateway = json_objects(
         gateway=pl.repeat("moyasar", len(rows), eager=True),
         id=transaction,
@@ -69,8 +69,8 @@ def payments(ctx: Context, start: int, stop: int) -> pl.DataFrame:
         {
             "id": ctx.ids("payments", rows),
             "appointment_id": ctx.ids("appointments", parent),
-            "patient_id": ctx.ids("patients", f.patient),
-            "amount": money(f.payment_amount),
+            "patient_id": ctx.ids("patients", facts.patient),
+            "amount": money(facts.payment_amount),
             "currency": ["SAR"] * len(rows),
             "payment_method": methods,
             "status": either(refunded, "refunded", "completed"),
@@ -84,39 +84,42 @@ def payments(ctx: Context, start: int, stop: int) -> pl.DataFrame:
 
 
 def insurance_claims(ctx: Context, start: int, stop: int) -> pl.DataFrame:
-    v = ctx.vocab
+    vocab = ctx.vocab
     rows = np.arange(start, stop, dtype=np.int64)
     parent, _ = claim_index(ctx).locate(rows)
-    f = appointment_facts(ctx, parent)
-    t = ClaimTimes(ctx, f)
-    arabic = patient_people(ctx, f.patient).arabic
-    keys = [r["key"] for r in v.texts if r["key"].startswith("claim.reject.")]
-    reasons = Bilingual({lg: [v.text(k, lg) for k in keys] for lg in ("ar", "en")})
-    pick = ctx.stream("insurance_claims", "reason").integers(rows, 0, len(keys))
-    rejection = reasons.at(arabic, np.where(f.claim_status == CLAIM_STATUS.rejected, pick, -1))
-    providers = pl.Series([r["name_en"] for r in v.insurers], dtype=pl.String)
-    icd = pl.Series([r["icd10"] for r in v.diagnoses], dtype=pl.String)
+    facts = appointment_facts(ctx, parent)
+    times = ClaimTimes(ctx, facts)
+    arabic = patient_people(ctx, facts.patient).arabic
+    reason_keys = [row["key"] for row in vocab.texts if row["key"].startswith("claim.reject.")]
+    reasons = Bilingual(
+        {language: [vocab.text(key, language) for key in reason_keys] for language in ("ar", "en")}
+    )
+    pick = ctx.stream("insurance_claims", "reason").integers(rows, 0, len(reason_keys))
+    rejected = facts.claim_status == CLAIM_STATUS.rejected
+    rejection = reasons.at(arabic, np.where(rejected, pick, -1))
+    providers = pl.Series([row["name_en"] for row in vocab.insurers], dtype=pl.String)
+    icd = pl.Series([row["icd10"] for row in vocab.diagnoses], dtype=pl.String)
     data = json_objects(
-        icd10=icd.gather(np.maximum(f.diagnosis, 0)).set(pl.Series(f.diagnosis < 0), None),
+        icd10=icd.gather(np.maximum(facts.diagnosis, 0)).set(pl.Series(facts.diagnosis < 0), None),
         service=pl.repeat("consultation", len(rows), eager=True),
-        visit_type=TYPE.text(f.type),
+        visit_type=TYPE.text(facts.type),
     )
     return pl.DataFrame(
         {
             "id": ctx.ids("insurance_claims", rows),
-            "patient_id": ctx.ids("patients", f.patient),
+            "patient_id": ctx.ids("patients", facts.patient),
             "appointment_id": ctx.ids("appointments", parent),
-            "claim_number": claim_numbers(ctx, rows, f.start),
-            "provider": providers.gather(f.insurer),
-            "status": CLAIM_STATUS.text(f.claim_status),
-            "amount": money(f.fee),
-            "approved_amount": money(f.approved_amount),
+            "claim_number": claim_numbers(ctx, rows, facts.start),
+            "provider": providers.gather(facts.insurer),
+            "status": CLAIM_STATUS.text(facts.claim_status),
+            "amount": money(facts.fee),
+            "approved_amount": money(facts.approved_amount),
             "rejection_reason": rejection,
-            "submitted_at": ts(t.submitted),
-            "approved_at": ts(t.approved),
-            "paid_at": ts(t.paid),
+            "submitted_at": ts(times.submitted),
+            "approved_at": ts(times.approved),
+            "paid_at": ts(times.paid),
             "claim_data": data,
-            "created_at": ts(t.created),
-            "updated_at": ts(t.updated),
+            "created_at": ts(times.created),
+            "updated_at": ts(times.updated),
         }
     )

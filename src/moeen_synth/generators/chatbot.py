@@ -4,6 +4,7 @@ messages, user and bot turns alternating in the user's language."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -13,7 +14,7 @@ from moeen_synth.models.columns import either, js, json_objects, ts
 from moeen_synth.models.context import DAY, HOUR, MINUTE, Context
 from moeen_synth.models.dates import date_texts, time_texts
 from moeen_synth.models.doctors import doctor_facts
-from moeen_synth.models.layout import BlockPrefix
+from moeen_synth.models.layout import I64, BlockPrefix
 from moeen_synth.models.people import People, insurer_of, layout
 
 
@@ -24,20 +25,24 @@ def flow_count(ctx: Context) -> int:
 def chatbot_flows(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     flows = ctx.vocab.chatbot_flows[start:stop]
     idx = np.arange(start, stop, dtype=np.int64)
-    lay = layout(ctx)
-    admin = ctx.ids("users", np.array([lay.offset("admin")]))[0] if lay.counts[0] else None
+    users = layout(ctx)
+    admin = ctx.ids("users", np.array([users.offset("admin")]))[0] if users.counts[0] else None
     when = ctx.as_of - 380 * DAY + idx * DAY
     return pl.DataFrame(
         {
             "id": ctx.ids("chatbot_flows", idx),
-            "name": [f["name"] for f in flows],
-            "description": [f["description_ar"] for f in flows],
+            "name": [flow["name"] for flow in flows],
+            "description": [flow["description_ar"] for flow in flows],
             "trigger_keywords": [
-                list(f["trigger_keywords_ar"]) + list(f["trigger_keywords_en"]) for f in flows
+                list(flow["trigger_keywords_ar"]) + list(flow["trigger_keywords_en"])
+                for flow in flows
             ],
             "is_active": [True] * len(flows),
             "flow_data": js(
-                [{"description_en": f["description_en"], "steps": f["steps"]} for f in flows]
+                [
+                    {"description_en": flow["description_en"], "steps": flow["steps"]}
+                    for flow in flows
+                ]
             ),
             "created_by": [admin] * len(flows),
             "created_at": ts(when),
@@ -48,27 +53,33 @@ def chatbot_flows(ctx: Context, start: int, stop: int) -> pl.DataFrame:
 
 
 class ConversationFacts:
-    """Conversation ``c``: its patient, flow, outcome, start and number of messages."""
+    """Conversations ``conversation`` (kept as ``c``): their patient, flow, outcome, start
+    and number of messages."""
 
-    def __init__(self, ctx: Context, c: np.ndarray) -> None:
-        t = ctx.profile.tables.activity
-        self.c = c = np.asarray(c, dtype=np.int64)
-        self.patient = conversation_index(ctx).locate(c)[0]
+    def __init__(self, ctx: Context, conversation: np.ndarray) -> None:
+        activity = ctx.profile.tables.activity
+        self.c = conversation = np.asarray(conversation, dtype=np.int64)
+        self.patient = conversation_index(ctx).locate(conversation)[0]
         flows = ctx.vocab.chatbot_flows
-        self.flow = ctx.stream("chatbot_conversations", "flow").integers(c, 0, len(flows))
-        steps = np.array([len(f["steps"]) for f in flows], dtype=np.int64)[self.flow]
+        stream = ctx.stream
+        self.flow = stream("chatbot_conversations", "flow").integers(conversation, 0, len(flows))
+        steps = np.array([len(flow["steps"]) for flow in flows], dtype=np.int64)[self.flow]
         self.abandoned = ctx.share(
-            "chatbot_conversations", "abandoned", c, conversation_count(ctx), t.abandoned_share
+            "chatbot_conversations",
+            "abandoned",
+            conversation,
+            conversation_count(ctx),
+            activity.abandoned_share,
         )
-        cut = ctx.stream("chatbot_conversations", "cut").integers(c, 1, np.maximum(steps, 2))
+        cut = stream("chatbot_conversations", "cut").integers(conversation, 1, np.maximum(steps, 2))
         self.steps = np.where(self.abandoned, np.minimum(cut, steps), steps)
         # Each step: the bot speaks, then the user answers; an abandoned chat ends on the bot.
         self.messages = np.where(self.abandoned, self.steps * 2 - 1, self.steps * 2)
         span = ctx.profile.history_days * DAY
-        self.started = ctx.as_of - ctx.stream("chatbot_conversations", "start").integers(
-            c, 2 * HOUR, span
+        self.started = ctx.as_of - stream("chatbot_conversations", "start").integers(
+            conversation, 2 * HOUR, span
         )
-        self.gap = ctx.stream("chatbot_conversations", "gap").integers(c, 5, 40)
+        self.gap = stream("chatbot_conversations", "gap").integers(conversation, 5, 40)
         self.ended = (
             self.started + self.messages * self.gap + np.where(self.abandoned, 30 * MINUTE, 0)
         )
@@ -78,10 +89,12 @@ def conversation_index(ctx: Context) -> BlockPrefix:
     """The patients who talked to the chatbot (one conversation each), in patient order."""
 
     def build() -> BlockPrefix:
-        t = ctx.profile.tables
-        n = ctx.counts.patients
-        share = t.activity.conversations_per_patient
-        return BlockPrefix(n, lambda p: ctx.share("chatbot_conversations", "who", p, n, share))
+        patients = ctx.counts.patients
+        share = ctx.profile.tables.activity.conversations_per_patient
+        return BlockPrefix(
+            patients,
+            lambda patient: ctx.share("chatbot_conversations", "who", patient, patients, share),
+        )
 
     result: BlockPrefix = ctx.cached("conversation_index", build)
     return result
@@ -94,7 +107,10 @@ def conversation_count(ctx: Context) -> int:
 def message_index(ctx: Context) -> BlockPrefix:
     result: BlockPrefix = ctx.cached(
         "message_index",
-        lambda: BlockPrefix(conversation_count(ctx), lambda c: ConversationFacts(ctx, c).messages),
+        lambda: BlockPrefix(
+            conversation_count(ctx),
+            lambda conversation: ConversationFacts(ctx, conversation).messages,
+        ),
     )
     return result
 
@@ -104,26 +120,26 @@ def message_count(ctx: Context) -> int:
 
 
 def chatbot_conversations(ctx: Context, start: int, stop: int) -> pl.DataFrame:
-    c = np.arange(start, stop, dtype=np.int64)
-    f = ConversationFacts(ctx, c)
-    lay = layout(ctx)
-    u = f.patient + lay.offset("patient")
-    people = People(ctx, u)
+    conversation = np.arange(start, stop, dtype=np.int64)
+    facts = ConversationFacts(ctx, conversation)
+    user = facts.patient + layout(ctx).offset("patient")
+    people = People(ctx, user)
     flows = ctx.vocab.chatbot_flows
-    session = ctx.stream("chatbot_conversations", "session").bits(c).tolist()
+    session = ctx.stream("chatbot_conversations", "session").bits(conversation).tolist()
+    flow_names = pl.Series([flow["name"] for flow in flows], dtype=pl.String)
     return pl.DataFrame(
         {
-            "id": ctx.ids("chatbot_conversations", c),
-            "user_id": ctx.ids("users", u),
-            "session_id": [f"sess_{s:016x}" for s in session],
-            "flow_id": ctx.ids("chatbot_flows", f.flow),
-            "status": either(f.abandoned, "abandoned", "completed"),
-            "started_at": ts(f.started),
-            "ended_at": ts(np.minimum(f.ended, ctx.as_of)),
+            "id": ctx.ids("chatbot_conversations", conversation),
+            "user_id": ctx.ids("users", user),
+            "session_id": [f"sess_{key:016x}" for key in session],
+            "flow_id": ctx.ids("chatbot_flows", facts.flow),
+            "status": either(facts.abandoned, "abandoned", "completed"),
+            "started_at": ts(facts.started),
+            "ended_at": ts(np.minimum(facts.ended, ctx.as_of)),
             "metadata": json_objects(
                 language=people.language,
-                channel=pl.repeat("web", len(c), eager=True),
-                flow=pl.Series([flow["name"] for flow in flows], dtype=pl.String).gather(f.flow),
+                channel=pl.repeat("web", len(conversation), eager=True),
+                flow=flow_names.gather(facts.flow),
             ),
         }
     )
@@ -142,30 +158,23 @@ class Script:
         reply_start: list[int] = []
         reply_count: list[int] = []
         replies: dict[str, list[str]] = {"ar": [], "en": []}
-        for k, flow in enumerate(flows):
-            self.step_start[k] = len(kinds)
+        for number, flow in enumerate(flows):
+            self.step_start[number] = len(kinds)
             for step in flow["steps"]:
-                options = {lg: list(step.get(f"options_{lg}") or []) for lg in ("ar", "en")}
-                for lg in ("ar", "en"):
-                    bot[lg].append(str(step[f"bot_{lg}"]))
-                    body = (
-                        {"step": step["id"], "options": options[lg]}
-                        if options[lg]
-                        else {"step": step["id"]}
-                    )
-                    meta[lg].append(json.dumps(body, ensure_ascii=False, sort_keys=True))
+                options = {
+                    language: list(step.get(f"options_{language}") or [])
+                    for language in ("ar", "en")
+                }
+                for language in ("ar", "en"):
+                    bot[language].append(str(step[f"bot_{language}"]))
+                    meta[language].append(_bot_meta(step, options[language]))
                 user_meta.append(json.dumps({"step": step["id"]}))
                 kinds.append(str(step.get("message_type", "text")) if options["en"] else "text")
-                said = {lg: list(step.get(f"user_{lg}") or [""]) for lg in ("ar", "en")}
-                if len(said["ar"]) != len(said["en"]):
-                    raise ValueError(
-                        f"chatbot flow {flow['name']}, step {step['id']}: user_ar "
-                        "and user_en must have the same number of replies"
-                    )
+                said = _user_replies(flow, step)
                 reply_start.append(len(replies["ar"]))
                 reply_count.append(len(said["en"]))
-                for lg in ("ar", "en"):
-                    replies[lg].extend(str(x) for x in said[lg])
+                for language in ("ar", "en"):
+                    replies[language].extend(said[language])
         self.bot = Bilingual(bot)
         self.bot_meta = Bilingual(meta)
         self.user_meta = pl.Series(user_meta)
@@ -173,12 +182,32 @@ class Script:
         self.reply_start = np.array(reply_start, dtype=np.int64)
         self.reply_count = np.array(reply_count, dtype=np.int64)
         self.replies = Bilingual(replies)
-        clinic = next(r for r in ctx.vocab.settings if r["key"] == "clinic_name")
+        clinic = next(row for row in ctx.vocab.settings if row["key"] == "clinic_name")
         names = json.loads(clinic["value"])
-        self.clinic = {lg: str(names[lg]) for lg in ("ar", "en")}
+        self.clinic = {language: str(names[language]) for language in ("ar", "en")}
         self.insurer = Bilingual(
-            {lg: [r[f"name_{lg}"] for r in ctx.vocab.insurers] for lg in ("ar", "en")}
+            {
+                language: [row[f"name_{language}"] for row in ctx.vocab.insurers]
+                for language in ("ar", "en")
+            }
         )
+
+
+def _bot_meta(step: dict[str, Any], options: list[Any]) -> str:
+    """The metadata of the bot's line of ``step``: the step, and the options it offers."""
+    body = {"step": step["id"], "options": options} if options else {"step": step["id"]}
+    return json.dumps(body, ensure_ascii=False, sort_keys=True)
+
+
+def _user_replies(flow: dict[str, Any], step: dict[str, Any]) -> dict[str, list[str]]:
+    """The replies a user may give at ``step``, by language (one empty reply if none)."""
+    said = {language: list(step.get(f"user_{language}") or [""]) for language in ("ar", "en")}
+    if len(said["ar"]) != len(said["en"]):
+        raise ValueError(
+            f"chatbot flow {flow['name']}, step {step['id']}: user_ar "
+            "and user_en must have the same number of replies"
+        )
+    return {language: [str(reply) for reply in said[language]] for language in ("ar", "en")}
 
 
 def script(ctx: Context) -> Script:
@@ -190,57 +219,15 @@ PLACEHOLDERS = ("doctor_name", "date", "time", "clinic_name", "insurer", "nation
 
 
 def chatbot_messages(ctx: Context, start: int, stop: int) -> pl.DataFrame:
-    sc = script(ctx)
     rows = np.arange(start, stop, dtype=np.int64)
-    conv, ordinal = message_index(ctx).locate(rows)
-    f = ConversationFacts(ctx, conv)
-    lay = layout(ctx)
-    people = People(ctx, f.patient + lay.offset("patient"))
-    arabic = people.arabic
-    doc_i = ctx.stream("chatbot_conversations", "doctor").integers(conv, 0, ctx.counts.doctors)
-    step = sc.step_start[f.flow] + ordinal // 2
-    reply = (
-        sc.reply_start[step]
-        + ctx.stream("chatbot_messages", "reply").integers(rows, 0, 1 << 20) % sc.reply_count[step]
-    )
-    # The patient's insurer; one they are asking about if they have none.
-    insurer = insurer_of(ctx, f.patient)
-    asked = ctx.stream("chatbot_conversations", "insurer").integers(conv, 0, sc.insurer.size)
-    insurer = np.where(insurer >= 0, insurer, asked)
-    when = f.started + 2 * DAY
-    frame = pl.DataFrame(
-        {
-            "m": arabic,
-            "bot": ordinal % 2 == 0,
-            "bot_text": sc.bot.at(arabic, step),
-            "user_text": sc.replies.at(arabic, reply),
-            "bot_meta": sc.bot_meta.at(arabic, step),
-            "user_meta": sc.user_meta.gather(step),
-            "kind": sc.kind.gather(step),
-            "doctor_name": doctor_facts(ctx).names.at(arabic, doc_i),
-            "date": date_texts(when, arabic),
-            "time": time_texts(ctx, when, arabic),
-            "clinic_name": in_language(arabic, sc.clinic["ar"], sc.clinic["en"]),
-            "insurer": sc.insurer.at(arabic, insurer),
-            # What the user types: their own id, their mobile in the local 05... form.
-            "national_id": people.national_id,
-            "mobile": "0" + people.phone.str.slice(4),
-        }
-    )
-    text = pl.when("bot").then("bot_text").otherwise("user_text")
-    for key in PLACEHOLDERS:
-        text = text.str.replace_all("{" + key + "}", pl.col(key), literal=True)
-    out = frame.select(
-        text.alias("message"),
-        pl.when("bot").then(pl.lit("bot")).otherwise(pl.lit("user")).alias("sender_type"),
-        pl.when("bot").then("kind").otherwise(pl.lit("text")).alias("message_type"),
-        pl.when("bot").then("bot_meta").otherwise("user_meta").alias("metadata"),
-    )
-    created = f.started + ordinal * f.gap
+    conversation, ordinal = message_index(ctx).locate(rows)
+    facts = ConversationFacts(ctx, conversation)
+    out = _message_texts(ctx, rows, conversation, ordinal, facts)
+    created = facts.started + ordinal * facts.gap
     return pl.DataFrame(
         {
             "id": ctx.ids("chatbot_messages", rows),
-            "conversation_id": ctx.ids("chatbot_conversations", conv),
+            "conversation_id": ctx.ids("chatbot_conversations", conversation),
             "sender_type": out["sender_type"],
             "message": out["message"],
             "message_type": out["message_type"],
@@ -248,3 +235,63 @@ def chatbot_messages(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "created_at": ts(np.minimum(created, ctx.as_of)),
         }
     )
+
+
+def _message_texts(
+    ctx: Context, rows: I64, conversation: I64, ordinal: I64, facts: ConversationFacts
+) -> pl.DataFrame:
+    """message, sender_type, message_type and metadata of each message: the bot's line of
+    the conversation's step or the user's reply to it, in the user's language, with the
+    placeholders filled."""
+    chat = script(ctx)
+    people = People(ctx, facts.patient + layout(ctx).offset("patient"))
+    arabic = people.arabic
+    step = chat.step_start[facts.flow] + ordinal // 2
+    draw = ctx.stream("chatbot_messages", "reply").integers(rows, 0, 1 << 20)
+    reply = chat.reply_start[step] + draw % chat.reply_count[step]
+    frame = pl.DataFrame(
+        {
+            "m": arabic,
+            "bot": ordinal % 2 == 0,
+            "bot_text": chat.bot.at(arabic, step),
+            "user_text": chat.replies.at(arabic, reply),
+            "bot_meta": chat.bot_meta.at(arabic, step),
+            "user_meta": chat.user_meta.gather(step),
+            "kind": chat.kind.gather(step),
+            **_placeholder_values(ctx, conversation, facts, people),
+        }
+    )
+    text = pl.when("bot").then("bot_text").otherwise("user_text")
+    for key in PLACEHOLDERS:
+        text = text.str.replace_all("{" + key + "}", pl.col(key), literal=True)
+    return frame.select(
+        text.alias("message"),
+        pl.when("bot").then(pl.lit("bot")).otherwise(pl.lit("user")).alias("sender_type"),
+        pl.when("bot").then("kind").otherwise(pl.lit("text")).alias("message_type"),
+        pl.when("bot").then("bot_meta").otherwise("user_meta").alias("metadata"),
+    )
+
+
+def _placeholder_values(
+    ctx: Context, conversation: I64, facts: ConversationFacts, people: People
+) -> dict[str, pl.Series]:
+    """The value of each of PLACEHOLDERS per message, in the user's language."""
+    chat = script(ctx)
+    arabic = people.arabic
+    stream = ctx.stream
+    doctor = stream("chatbot_conversations", "doctor").integers(conversation, 0, ctx.counts.doctors)
+    # The patient's insurer; one they are asking about if they have none.
+    insurer = insurer_of(ctx, facts.patient)
+    asked = stream("chatbot_conversations", "insurer").integers(conversation, 0, chat.insurer.size)
+    insurer = np.where(insurer >= 0, insurer, asked)
+    when = facts.started + 2 * DAY
+    return {
+        "doctor_name": doctor_facts(ctx).names.at(arabic, doctor),
+        "date": date_texts(when, arabic),
+        "time": time_texts(ctx, when, arabic),
+        "clinic_name": in_language(arabic, chat.clinic["ar"], chat.clinic["en"]),
+        "insurer": chat.insurer.at(arabic, insurer),
+        # What the user types: their own id, their mobile in the local 05... form.
+        "national_id": people.national_id,
+        "mobile": "0" + people.phone.str.slice(4),
+    }

@@ -40,43 +40,30 @@ class LeadFacts:
 
 
 def crm_leads(ctx: Context, start: int, stop: int) -> pl.DataFrame:
-    v = ctx.vocab
+    vocab = ctx.vocab
     lead = np.arange(start, stop, dtype=np.int64)
-    f = LeadFacts(ctx, lead)
-    s = ctx.stream
-    arab_first = [i for i, r in enumerate(v.first_names) if r["origin"] == "arab"]
-    arab_family = [i for i, r in enumerate(v.family_names) if r["origin"] == "arab"]
-    first = np.array(arab_first)[s("crm_leads", "first").integers(lead, 0, len(arab_first))]
-    family = np.array(arab_family)[s("crm_leads", "family").integers(lead, 0, len(arab_family))]
-    pool = pools(ctx)
-    ar = pool.first_ar.gather(first) + " " + pool.family_ar.gather(family)
-    en = pool.first_en.gather(first) + " " + pool.family_en.gather(family)
-    names = Bilingual.of(en, ar).each(f.arabic)
-    le = pick(v.family_names, family, "name_en")
-    arabic = f.arabic.tolist()
-    domains = ctx.profile.email_domains
-    ns = f"n{ctx.namespace}" if ctx.namespace else ""
-    emails = [
-        f"lead{i + 1}{ns}.{e.lower().replace('-', '')}@{domains[i % len(domains)]}"
-        for i, e in zip(lead.tolist(), le, strict=True)
-    ]
+    facts = LeadFacts(ctx, lead)
+    stream = ctx.stream
+    names, emails = _names_and_emails(ctx, lead, facts)
+    arabic = facts.arabic.tolist()
     status = np.array(STATUSES, dtype=object)[
         ctx.mix("crm_leads", "status", lead, lead_count(ctx), (3, 3, 2, 1, 1, 2, 2))
     ]
     interest = pick(
-        v.specialities, s("crm_leads", "interest").integers(lead, 0, len(v.specialities)), "name_en"
+        vocab.specialities,
+        stream("crm_leads", "interest").integers(lead, 0, len(vocab.specialities)),
+        "name_en",
     )
     updated = np.minimum(
-        f.created + s("crm_leads", "updated").integers(lead, HOUR, 20 * DAY), ctx.as_of
+        facts.created + stream("crm_leads", "updated").integers(lead, HOUR, 20 * DAY), ctx.as_of
     )
+    phone = as_list(stream("crm_leads", "phone").integers(lead, 0, 10**8))
     return pl.DataFrame(
         {
             "id": ctx.ids("crm_leads", lead),
             "name": names,
             "email": emails,
-            "phone": [
-                f"+9665{n:08d}" for n in as_list(s("crm_leads", "phone").integers(lead, 0, 10**8))
-            ],
+            "phone": [f"+9665{number:08d}" for number in phone],
             "source": np.array(SOURCES, dtype=object)[
                 ctx.mix("crm_leads", "source", lead, lead_count(ctx), (4, 3, 2, 2, 2, 1, 3))
             ].tolist(),
@@ -84,38 +71,68 @@ def crm_leads(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "priority": np.array(PRIORITIES, dtype=object)[
                 ctx.mix("crm_leads", "priority", lead, lead_count(ctx), (1, 2, 1))
             ].tolist(),
-            "assigned_to": ctx.ids("users", f.owner),
+            "assigned_to": ctx.ids("users", facts.owner),
             "notes": None,
             "metadata": js(
                 [
-                    {"interest": i, "language": "ar" if a else "en"}
-                    for i, a in zip(interest, arabic, strict=True)
+                    {"interest": speciality, "language": "ar" if in_arabic else "en"}
+                    for speciality, in_arabic in zip(interest, arabic, strict=True)
                 ]
             ),
-            "created_at": ts(f.created),
-            "updated_at": ts(np.maximum(updated, f.created)),
+            "created_at": ts(facts.created),
+            "updated_at": ts(np.maximum(updated, facts.created)),
         },
         schema_overrides={"notes": pl.String},
     )
 
 
+def _names_and_emails(
+    ctx: Context, lead: np.ndarray, facts: LeadFacts
+) -> tuple[pl.Series, list[str]]:
+    """Leads' Arab names in their language, and e-mails in a reserved domain made from the
+    family name and the lead's number."""
+    vocab, stream = ctx.vocab, ctx.stream
+    arab_first = [i for i, row in enumerate(vocab.first_names) if row["origin"] == "arab"]
+    arab_family = [i for i, row in enumerate(vocab.family_names) if row["origin"] == "arab"]
+    first = np.array(arab_first)[stream("crm_leads", "first").integers(lead, 0, len(arab_first))]
+    family = np.array(arab_family)[
+        stream("crm_leads", "family").integers(lead, 0, len(arab_family))
+    ]
+    pool = pools(ctx)
+    arabic_name = pool.first_ar.gather(first) + " " + pool.family_ar.gather(family)
+    english_name = pool.first_en.gather(first) + " " + pool.family_en.gather(family)
+    names = Bilingual.of(english_name, arabic_name).each(facts.arabic)
+    family_en = pick(vocab.family_names, family, "name_en")
+    domains = ctx.profile.email_domains
+    namespace_suffix = f"n{ctx.namespace}" if ctx.namespace else ""
+    emails = [
+        f"lead{number + 1}{namespace_suffix}.{surname.lower().replace('-', '')}"
+        f"@{domains[number % len(domains)]}"
+        for number, surname in zip(lead.tolist(), family_en, strict=True)
+    ]
+    return names, emails
+
+
 def activity_count(ctx: Context) -> int:
-    t = ctx.profile.tables.activity
-    return ctx.counts.crm_leads * t.activities_per_lead
+    activity = ctx.profile.tables.activity
+    return ctx.counts.crm_leads * activity.activities_per_lead
 
 
 def crm_activities(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     rows = np.arange(start, stop, dtype=np.int64)
     per = ctx.profile.tables.activity.activities_per_lead
     lead, ordinal = rows // per, rows % per
-    f = LeadFacts(ctx, lead)
-    owner = People(ctx, f.owner)
+    facts = LeadFacts(ctx, lead)
+    owner = People(ctx, facts.owner)
     which = ctx.mix("crm_activities", "type", rows, activity_count(ctx), (3, 2, 1, 2, 1))
     kind = np.array(ACTIVITY_TYPES, dtype=object)[which]
     subjects = Bilingual(
-        {lg: [ctx.vocab.text(f"crm.{k}", lg) for k in ACTIVITY_TYPES] for lg in LG}
+        {
+            language: [ctx.vocab.text(f"crm.{activity}", language) for activity in ACTIVITY_TYPES]
+            for language in LG
+        }
     )
-    scheduled = f.created + (ordinal + 1) * ctx.stream("crm_activities", "when").integers(
+    scheduled = facts.created + (ordinal + 1) * ctx.stream("crm_activities", "when").integers(
         rows, HOUR, 5 * DAY
     )
     past = scheduled <= ctx.as_of
@@ -132,14 +149,14 @@ def crm_activities(ctx: Context, start: int, stop: int) -> pl.DataFrame:
         {
             "id": ctx.ids("crm_activities", rows),
             "lead_id": ctx.ids("crm_leads", lead),
-            "user_id": ctx.ids("users", f.owner),
+            "user_id": ctx.ids("users", facts.owner),
             "activity_type": kind.tolist(),
             "subject": subject,
             "description": None,
             "scheduled_at": ts(scheduled),
             "completed_at": ts(completed),
             "status": status.tolist(),
-            "created_at": ts(np.minimum(f.created + ordinal * HOUR, ctx.as_of)),
+            "created_at": ts(np.minimum(facts.created + ordinal * HOUR, ctx.as_of)),
         },
         schema_overrides={"description": pl.String},
     )

@@ -41,46 +41,51 @@ class Notice:
     titled: str | None = None  # see render
 
 
-def _confirmation(ctx: Context, f: AppointmentFacts, arabic: Mask) -> Notice:
+def _confirmation(ctx: Context, facts: AppointmentFacts, arabic: Mask) -> Notice:
     template = "appointment_confirmation"
-    doctor_name, titled = _doctor_name(ctx, template, f.doctor, arabic)
+    doctor_name, titled = _doctor_name(ctx, template, facts.doctor, arabic)
     at_time = ctx.vocab.text("at_time", "ar"), ctx.vocab.text("at_time", "en")
     when = (
-        date_texts(f.start, arabic)
+        date_texts(facts.start, arabic)
         + in_language(arabic, *at_time)
-        + time_texts(ctx, f.start, arabic)
+        + time_texts(ctx, facts.start, arabic)
     )
     values = {"doctor_name": doctor_name, "appointment_date": when}
-    return Notice(template, "appointment", "normal", values, f.created + 2 * MINUTE, titled)
+    return Notice(template, "appointment", "normal", values, facts.created + 2 * MINUTE, titled)
 
 
-def _reminder(ctx: Context, f: AppointmentFacts, arabic: Mask) -> Notice:
+def _reminder(ctx: Context, facts: AppointmentFacts, arabic: Mask) -> Notice:
     template = "appointment_reminder"
-    doctor_name, titled = _doctor_name(ctx, template, f.doctor, arabic)
-    values = {"doctor_name": doctor_name, "appointment_time": time_texts(ctx, f.start, arabic)}
-    scheduled = np.maximum(f.start - DAY, f.created + MINUTE)
+    doctor_name, titled = _doctor_name(ctx, template, facts.doctor, arabic)
+    values = {"doctor_name": doctor_name, "appointment_time": time_texts(ctx, facts.start, arabic)}
+    scheduled = np.maximum(facts.start - DAY, facts.created + MINUTE)
     return Notice(template, "reminder", "high", values, scheduled, titled)
 
 
-def _payment(ctx: Context, f: AppointmentFacts, arabic: Mask) -> Notice:
+def _payment(ctx: Context, facts: AppointmentFacts, arabic: Mask) -> Notice:
     sar = ctx.vocab.text("currency.sar", "ar"), ctx.vocab.text("currency.sar", "en")
-    values = {"amount": money(f.payment_amount), "currency": in_language(arabic, *sar)}
+    values = {"amount": money(facts.payment_amount), "currency": in_language(arabic, *sar)}
     paid = np.where(
-        f.payment_method == PAYMENT_METHOD.insurance,
-        ClaimTimes(ctx, f).paid,
-        np.where(f.status == STATUS.completed, f.end, f.created + MINUTE),
+        facts.payment_method == PAYMENT_METHOD.insurance,
+        ClaimTimes(ctx, facts).paid,
+        np.where(facts.status == STATUS.completed, facts.end, facts.created + MINUTE),
     )
     return Notice("payment_confirmation", "payment", "normal", values, paid + MINUTE)
 
 
-def _claim(ctx: Context, f: AppointmentFacts, arabic: Mask) -> Notice:
-    times = ClaimTimes(ctx, f)
+def _claim(ctx: Context, facts: AppointmentFacts, arabic: Mask) -> Notice:
+    times = ClaimTimes(ctx, facts)
     status = Bilingual(
-        {lg: [ctx.vocab.text(f"claim.status.{x}", lg) for x in CLAIM_STATUS.names] for lg in LG}
+        {
+            language: [
+                ctx.vocab.text(f"claim.status.{name}", language) for name in CLAIM_STATUS.names
+            ]
+            for language in LG
+        }
     )
     values = {
-        "claim_number": claim_numbers(ctx, claim_index(ctx).rank(f.a), f.start),
-        "claim_status": status.at(arabic, f.claim_status.astype(np.int64)),
+        "claim_number": claim_numbers(ctx, claim_index(ctx).rank(facts.a), facts.start),
+        "claim_status": status.at(arabic, facts.claim_status.astype(np.int64)),
     }
     last = np.maximum.reduce([times.submitted, times.approved, times.paid, times.decided])
     return Notice("claim_status_update", "payment", "normal", values, last + MINUTE)
@@ -125,12 +130,12 @@ def notice_layout(ctx: Context) -> Interleaved:
 
 
 def _notice_layout(ctx: Context) -> Interleaved:
-    t = ctx.profile.tables.notifications
+    settings = ctx.profile.tables.notifications
     shares = {
-        "appointment": t.per_appointment,
-        "reminder": t.per_reminder,
-        "payment": t.per_payment,
-        "claim": t.per_claim,
+        "appointment": settings.per_appointment,
+        "reminder": settings.per_reminder,
+        "payment": settings.per_payment,
+        "claim": settings.per_claim,
     }
     ranked = {kind: child_layout(ctx, f"notice.{kind}") for kind in KINDS}
 
@@ -138,29 +143,35 @@ def _notice_layout(ctx: Context) -> Interleaved:
         purpose = NOTICES[kind].purpose
         return ctx.share("notifications", purpose, rank, ranked[kind].total, shares[kind])
 
-    def flags(a: I64) -> Mask:
-        f = appointment_facts(ctx, a)
-        columns = [NOTICES[kind].eligible(f) & chosen(kind, ranked[kind].rank(a)) for kind in KINDS]
-        return np.stack(columns, axis=1).reshape(len(a), len(KINDS))
-
-    # A block's eligible appointments hold the ranks starts[b]..starts[b+1]-1 of their kind,
-    # so the block's chosen count follows from those ranks alone, without its facts.
-    totals = [
-        sum(
-            int(chosen(kind, np.arange(ranked[kind].starts[b], ranked[kind].starts[b + 1])).sum())
+    def flags(appointment: I64) -> Mask:
+        facts = appointment_facts(ctx, appointment)
+        columns = [
+            NOTICES[kind].eligible(facts) & chosen(kind, ranked[kind].rank(appointment))
             for kind in KINDS
-        )
-        for b in range(len(ranked[KINDS[0]].starts) - 1)
-    ]
+        ]
+        return np.stack(columns, axis=1).reshape(len(appointment), len(KINDS))
+
+    def chosen_in_block(block: int) -> int:
+        """A block's eligible appointments hold the ranks starts[block]..starts[block+1]-1
+        of their kind, so its chosen count follows from those ranks alone, without its
+        facts."""
+        total = 0
+        for kind in KINDS:
+            starts = ranked[kind].starts
+            total += int(chosen(kind, np.arange(starts[block], starts[block + 1])).sum())
+        return total
+
+    totals = [chosen_in_block(block) for block in range(len(ranked[KINDS[0]].starts) - 1)]
     return Interleaved(ctx.counts.appointments, flags, totals=totals)
 
 
 def notification_sources(ctx: Context) -> Sources:
     def build() -> Sources:
-        t = ctx.profile.tables.notifications
+        share = ctx.profile.tables.notifications.welcome
         n_patients = ctx.counts.patients
         welcome = BlockPrefix(
-            n_patients, lambda p: ctx.share("notifications", "welcome", p, n_patients, t.welcome)
+            n_patients,
+            lambda patient: ctx.share("notifications", "welcome", patient, n_patients, share),
         )
         return Sources((("appointment", notice_layout(ctx)), ("welcome", welcome)))
 
@@ -203,10 +214,12 @@ def render(
     ``titled`` names a placeholder whose Arabic values carry the doctor's title themselves
     (الدكتور or الدكتورة): the template's own title before it is dropped."""
     templates = _templates(ctx)
-    ar, en = dict(templates[name]), templates[f"{name}_en"]
+    template_ar, template_en = dict(templates[name]), templates[f"{name}_en"]
     if titled:
         title = ctx.vocab.text("doctor.word.male", "ar")
-        ar["body"] = ar["body"].replace(f"{title} {{{{{titled}}}}}", f"{{{{{titled}}}}}")
+        template_ar["body"] = template_ar["body"].replace(
+            f"{title} {{{{{titled}}}}}", f"{{{{{titled}}}}}"
+        )
     frame = pl.DataFrame(values)
 
     def is_value(part: str) -> bool:
@@ -215,13 +228,16 @@ def render(
     def filled(template: str) -> pl.Expr:
         # The template cut at its placeholders and joined again with the values: one
         # concatenation instead of a search-and-replace over the text per placeholder.
-        parts = [pl.col(p[2:-2]) if is_value(p) else pl.lit(p) for p in _pieces(template)]
+        parts = [
+            pl.col(piece[2:-2]) if is_value(piece) else pl.lit(piece) for piece in _pieces(template)
+        ]
         return pl.concat_str(parts) if parts else pl.lit("")
 
     def fill(field: str) -> pl.Series:
-        if not any(map(is_value, _pieces(ar[field]) + _pieces(en[field]))):
-            return in_language(arabic, ar[field], en[field]).alias(field)  # fixed text
-        forms = frame.select(filled(ar[field]).alias("ar"), filled(en[field]).alias("en"))
+        text_ar, text_en = template_ar[field], template_en[field]
+        if not any(map(is_value, _pieces(text_ar) + _pieces(text_en))):
+            return in_language(arabic, text_ar, text_en).alias(field)  # fixed text
+        forms = frame.select(filled(text_ar).alias("ar"), filled(text_en).alias("en"))
         return Bilingual.of(forms["en"], forms["ar"]).each(arabic).alias(field)
 
     return fill("subject"), fill("body")
@@ -233,9 +249,11 @@ def _titled_doctor_names(ctx: Context) -> Bilingual:
 
     def build() -> Bilingual:
         doctors = doctor_facts(ctx).people
-        v = ctx.vocab
+        vocab = ctx.vocab
         title = either(
-            doctors.female, v.text("doctor.word.female", "ar"), v.text("doctor.word.male", "ar")
+            doctors.female,
+            vocab.text("doctor.word.female", "ar"),
+            vocab.text("doctor.word.male", "ar"),
         )
         return Bilingual.of(doctors.name_en, title + " " + doctors.name_ar)
 
@@ -280,9 +298,9 @@ def _welcome(ctx: Context, rows: I64, patient: I64) -> pl.DataFrame:
 
 def _about_appointments(ctx: Context, kind: str, rows: I64, appointment: I64) -> pl.DataFrame:
     """Notices of one kind about ``appointment``s, to their patients."""
-    f = appointment_facts(ctx, appointment)
-    patient = patient_people(ctx, f.patient)
-    notice = NOTICES[kind].make(ctx, f, patient.arabic)
+    facts = appointment_facts(ctx, appointment)
+    patient = patient_people(ctx, facts.patient)
+    notice = NOTICES[kind].make(ctx, facts, patient.arabic)
     title, body = render(ctx, notice.template, patient.arabic, notice.values, notice.titled)
     return pl.DataFrame(
         {
@@ -294,7 +312,7 @@ def _about_appointments(ctx: Context, kind: str, rows: I64, appointment: I64) ->
             "scheduled": notice.scheduled,
             "priority": notice.priority,
             "metadata": json_objects(
-                appointment_id=ctx.ids("appointments", f.a),
+                appointment_id=ctx.ids("appointments", facts.a),
                 language=patient.language,
                 template=pl.repeat(notice.template, len(rows), eager=True),
             ),
@@ -312,26 +330,26 @@ def notifications(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             parts.append(_about_appointments(ctx, KINDS[kind], kind_rows, kind_parent))
     frame = pl.concat(parts, how="vertical_relaxed").sort("row")
     rows = frame["row"].to_numpy()
-    s = ctx.stream
-    n = notification_count(ctx)
+    stream = ctx.stream
+    count = notification_count(ctx)
     scheduled = frame["scheduled"].to_numpy()
     due = scheduled <= ctx.as_of
-    state = ctx.mix("notifications", "status", rows, n, (0.2, 0.3, 0.45, 0.05))
+    state = ctx.mix("notifications", "status", rows, count, (0.2, 0.3, 0.45, 0.05))
     status = np.where(due, state, DELIVERY.pending)
     sent = np.where(
         due & (status != DELIVERY.failed),
-        scheduled + s("notifications", "sent").integers(rows, 1, 120),
+        scheduled + stream("notifications", "sent").integers(rows, 1, 120),
         -1,
     )
     sent = np.where(sent > ctx.as_of, ctx.as_of, sent)
     read = np.where(
         status == DELIVERY.read,
-        sent + s("notifications", "read").integers(rows, MINUTE, 2 * DAY),
+        sent + stream("notifications", "read").integers(rows, MINUTE, 2 * DAY),
         -1,
     )
     read = np.where((read > ctx.as_of) & (read >= 0), ctx.as_of, read)
-    created = scheduled - s("notifications", "queued").integers(rows, 0, 5 * MINUTE)
-    channel = ctx.mix("notifications", "channel", rows, n, (0.4, 0.2, 0.2, 0.2))
+    created = scheduled - stream("notifications", "queued").integers(rows, 0, 5 * MINUTE)
+    channel = ctx.mix("notifications", "channel", rows, count, (0.4, 0.2, 0.2, 0.2))
     return pl.DataFrame(
         {
             "id": ctx.ids("notifications", rows),

@@ -14,31 +14,66 @@ from moeen_synth.models.columns import date, digits, either, text_column, ts
 from moeen_synth.models.context import DAY, I64, Context
 from moeen_synth.models.people import People, insurer_of, layout
 from moeen_synth.models.pools import GENDERS
-from moeen_synth.vocab import split_list
+from moeen_synth.vocab import Vocab, split_list
 
 
 def patients(ctx: Context, start: int, stop: int) -> pl.DataFrame:
-    pi = np.arange(start, stop, dtype=np.int64)
-    lay = layout(ctx)
-    u = pi + lay.offset("patient")
-    p = People(ctx, u)
-    s = ctx.stream
-    t = ctx.profile.tables.patients
-    bg = background(ctx)
-    ins = insurer_of(ctx, pi)
-    insured = ins >= 0
-    k = np.where(insured, ins, 0)
-    width = bg.policy_digits[k]
-    number = s("patients", "policy").integers(pi, 0, 10**9) % (10**width)
-    expiry = ctx.as_of // DAY + s("patients", "expiry").integers(pi, 30, 730)
-    activated = s("patients", "activated").uniform(pi) < t.activated_share
-    activation = np.where(activated, p.created + s("patients", "act").integers(pi, 60, 3 * DAY), -1)
-    mrn = "MRN" + digits(pi + 1, 8) + (f"-{ctx.namespace}" if ctx.namespace else "")
+    patient = np.arange(start, stop, dtype=np.int64)
+    user = patient + layout(ctx).offset("patient")
+    people = People(ctx, user)
+    stream = ctx.stream
+    settings = ctx.profile.tables.patients
+    provider, policy, expiry = _insurance(ctx, patient)
+    activated = stream("patients", "activated").uniform(patient) < settings.activated_share
+    activation = np.where(
+        activated, people.created + stream("patients", "act").integers(patient, 60, 3 * DAY), -1
+    )
+    mrn = "MRN" + digits(patient + 1, 8) + (f"-{ctx.namespace}" if ctx.namespace else "")
+    history, allergies, medications = _clinical_background(ctx, patient, people)
+    return pl.DataFrame(
+        {
+            "id": ctx.ids("patients", patient),
+            "user_id": ctx.ids("users", user),
+            "medical_record_number": mrn,
+            "full_name": people.name,
+            "date_of_birth": date(people.birth_day),
+            "gender": either(people.female, "female", "male"),
+            "phone": people.phone,
+            "email": people.email,
+            "address": people.address,
+            "emergency_contact_name": _fathers(people),
+            "emergency_contact_phone": "+9665"
+            + digits(stream("patients", "ephone").integers(patient, 0, 10**8), 8),
+            "insurance_provider": provider,
+            "insurance_number": policy,
+            "insurance_expiry": expiry,
+            "is_activated": activated,
+            "activation_date": ts(activation),
+            "medical_history": history,
+            "allergies": allergies,
+            "medications": medications,
+            "created_at": ts(people.created),
+            "updated_at": ts(np.maximum(people.created, activation)),
+        }
+    )
+
+
+def _insurance(ctx: Context, patient: I64) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """Insurance provider, policy number (the insurer's prefix and digits) and expiry date of
+    each patient; NULL for the uninsured."""
+    stream = ctx.stream
+    lookups = background(ctx)
+    insurer = insurer_of(ctx, patient)
+    insured = insurer >= 0
+    known = np.where(insured, insurer, 0)
+    width = lookups.policy_digits[known]
+    number = stream("patients", "policy").integers(patient, 0, 10**9) % (10**width)
+    expiry = ctx.as_of // DAY + stream("patients", "expiry").integers(patient, 30, 730)
     frame = pl.DataFrame(
         {
             "ok": insured,
-            "provider": bg.insurer_en.gather(k),
-            "prefix": bg.policy_prefix.gather(k),
+            "provider": lookups.insurer_en.gather(known),
+            "prefix": lookups.policy_prefix.gather(known),
             "number": pl.Series(number).cast(pl.String),
             "width": width,
         }
@@ -49,102 +84,95 @@ def patients(ctx: Context, start: int, stop: int) -> pl.DataFrame:
         .then(pl.concat_str(["prefix", pl.col("number").str.zfill(pl.col("width"))]))
         .alias("number"),
     )
-    # Emergency contact: the father, who shares the family name.
-    names = p.pools
-    father = Bilingual.of(
-        names.first_en.gather(p.father) + " " + names.family_en.gather(p.family),
-        names.first_ar.gather(p.father) + " " + names.family_ar.gather(p.family),
-    ).each(p.arabic)
-    history, allergies, medications = _clinical_background(ctx, pi, p)
-    return pl.DataFrame(
-        {
-            "id": ctx.ids("patients", pi),
-            "user_id": ctx.ids("users", u),
-            "medical_record_number": mrn,
-            "full_name": p.name,
-            "date_of_birth": date(p.birth_day),
-            "gender": either(p.female, "female", "male"),
-            "phone": p.phone,
-            "email": p.email,
-            "address": p.address,
-            "emergency_contact_name": father,
-            "emergency_contact_phone": "+9665"
-            + digits(s("patients", "ephone").integers(pi, 0, 10**8), 8),
-            "insurance_provider": insurance["provider"],
-            "insurance_number": insurance["number"],
-            "insurance_expiry": date(np.where(insured, expiry, 0)).set(pl.Series(~insured), None),
-            "is_activated": activated,
-            "activation_date": ts(activation),
-            "medical_history": history,
-            "allergies": allergies,
-            "medications": medications,
-            "created_at": ts(p.created),
-            "updated_at": ts(np.maximum(p.created, activation)),
-        }
-    )
+    expiry_date = date(np.where(insured, expiry, 0)).set(pl.Series(~insured), None)
+    return insurance["provider"], insurance["number"], expiry_date
+
+
+def _fathers(people: People) -> pl.Series:
+    """The emergency contact: the father, who shares the family name, in the patient's
+    language."""
+    names = people.pools
+    return Bilingual.of(
+        names.first_en.gather(people.father) + " " + names.family_en.gather(people.family),
+        names.first_ar.gather(people.father) + " " + names.family_ar.gather(people.family),
+    ).each(people.arabic)
 
 
 class Background:
     """Lookups for patients' insurance and long-term history, built once per run."""
 
     def __init__(self, ctx: Context) -> None:
-        v = ctx.vocab
-        self.insurer_en = text_column(v.insurers, "name_en")
-        self.policy_prefix = text_column(v.insurers, "policy_prefix")
-        self.policy_digits = np.array([int(r["policy_digits"]) for r in v.insurers])
-        first_med: dict[str, int] = {}
-        for i, r in enumerate(v.medications):
-            for code in split_list(r["icd10"]):
-                first_med.setdefault(code, i)
-        # Long-term conditions an adult over 35 carries: chronic (E, I, J4, M, K2 codes) that
-        # fit every age from 36 on, by sex.
-        self.chronic: dict[str, I64] = {}
-        for sex in GENDERS:
-            self.chronic[sex] = np.array(
-                [
-                    i
-                    for i, r in enumerate(v.diagnoses)
-                    if r["icd10"][:1] in "EIM"
-                    and r["sex"] in ("any", sex)
-                    and int(r["min_age"]) <= 36
-                    and int(r["max_age"]) >= 80
-                ],
-                dtype=np.int64,
-            )
-            if len(self.chronic[sex]) < 2:
-                raise UsageError(f"vocabulary: too few chronic diagnoses for {sex} adults")
-        self.item: dict[str, pl.Series] = {}  # diagnosis -> JSON object text, per language
-        self.med: dict[
-            str, pl.Series
-        ] = {}  # diagnosis -> JSON string of its first medicine, per language ("" if none)
-        for lg in ("ar", "en"):
-            self.item[lg] = pl.Series(
-                [
-                    '{"condition": '
-                    + json.dumps(r[f"name_{lg}"], ensure_ascii=False)
-                    + ', "icd10": '
-                    + json.dumps(r["icd10"])
-                    + "}"
-                    for r in v.diagnoses
-                ]
-            )
-            self.med[lg] = pl.Series(
-                [
-                    json.dumps(
-                        f"{v.medications[first_med[r['icd10']]][f'generic_{lg}']} "
-                        f"{v.medications[first_med[r['icd10']]]['strength']}",
-                        ensure_ascii=False,
-                    )
-                    if r["icd10"] in first_med
-                    else ""
-                    for r in v.diagnoses
-                ]
-            )
-        keys = [r["key"] for r in v.texts if r["key"].startswith("allergy.")]
+        vocab = ctx.vocab
+        self.insurer_en = text_column(vocab.insurers, "name_en")
+        self.policy_prefix = text_column(vocab.insurers, "policy_prefix")
+        self.policy_digits = np.array([int(row["policy_digits"]) for row in vocab.insurers])
+        self.chronic = _chronic_conditions(vocab)
+        # diagnosis -> JSON object text, per language; diagnosis -> JSON string of its first
+        # medicine, per language ("" if none)
+        self.item, self.med = _condition_texts(vocab)
+        keys = [row["key"] for row in vocab.texts if row["key"].startswith("allergy.")]
         self.allergy = {
-            lg: pl.Series([json.dumps(v.text(k, lg), ensure_ascii=False) for k in keys])
-            for lg in ("ar", "en")
+            language: pl.Series(
+                [json.dumps(vocab.text(key, language), ensure_ascii=False) for key in keys]
+            )
+            for language in ("ar", "en")
         }
+
+
+def _chronic_conditions(vocab: Vocab) -> dict[str, I64]:
+    """Long-term conditions an adult over 35 carries, by sex: chronic (E, I, M codes) that
+    fit every age from 36 on."""
+    chronic: dict[str, I64] = {}
+    for sex in GENDERS:
+        chronic[sex] = np.array(
+            [
+                index
+                for index, row in enumerate(vocab.diagnoses)
+                if row["icd10"][:1] in "EIM"
+                and row["sex"] in ("any", sex)
+                and int(row["min_age"]) <= 36
+                and int(row["max_age"]) >= 80
+            ],
+            dtype=np.int64,
+        )
+        if len(chronic[sex]) < 2:
+            raise UsageError(f"vocabulary: too few chronic diagnoses for {sex} adults")
+    return chronic
+
+
+def _condition_texts(vocab: Vocab) -> tuple[dict[str, pl.Series], dict[str, pl.Series]]:
+    """Per language, each diagnosis as a JSON object (condition and ICD-10 code), and the
+    first medicine for it as a JSON string ("" if it has none)."""
+    first_med: dict[str, int] = {}
+    for index, row in enumerate(vocab.medications):
+        for code in split_list(row["icd10"]):
+            first_med.setdefault(code, index)
+    items: dict[str, pl.Series] = {}
+    medicines: dict[str, pl.Series] = {}
+    for language in ("ar", "en"):
+        items[language] = pl.Series(
+            [
+                '{"condition": '
+                + json.dumps(row[f"name_{language}"], ensure_ascii=False)
+                + ', "icd10": '
+                + json.dumps(row["icd10"])
+                + "}"
+                for row in vocab.diagnoses
+            ]
+        )
+        medicines[language] = pl.Series(
+            [
+                json.dumps(
+                    f"{vocab.medications[first_med[row['icd10']]][f'generic_{language}']} "
+                    f"{vocab.medications[first_med[row['icd10']]]['strength']}",
+                    ensure_ascii=False,
+                )
+                if row["icd10"] in first_med
+                else ""
+                for row in vocab.diagnoses
+            ]
+        )
+    return items, medicines
 
 
 def background(ctx: Context) -> Background:
@@ -153,34 +181,36 @@ def background(ctx: Context) -> Background:
 
 
 def _clinical_background(
-    ctx: Context, pi: I64, p: People
+    ctx: Context, patient: I64, people: People
 ) -> tuple[pl.Series, pl.Series, pl.Series]:
     """Chronic history, allergies and regular medicines as JSON arrays, in the patient's
     language: adults over 35 carry up to two long-term conditions fitting their sex."""
-    s, bg = ctx.stream, background(ctx)
-    n = len(pi)
-    n_hist = np.where(p.age_years > 35, s("patients", "nhist").integers(pi, 0, 3), 0)
-    first = np.zeros(n, dtype=np.int64)
-    second = np.zeros(n, dtype=np.int64)
+    stream, lookups = ctx.stream, background(ctx)
+    n_rows = len(patient)
+    n_hist = np.where(people.age_years > 35, stream("patients", "nhist").integers(patient, 0, 3), 0)
+    first = np.zeros(n_rows, dtype=np.int64)
+    second = np.zeros(n_rows, dtype=np.int64)
     for female in (False, True):
-        sel = p.female == female
-        pool = bg.chronic["female" if female else "male"]
-        a = s("patients", "hist").integers(pi[sel], 0, len(pool))
-        b = (a + 1 + s("patients", "hist2").integers(pi[sel], 0, len(pool) - 1)) % len(pool)
-        first[sel], second[sel] = pool[a], pool[b]
-    has_allergy = s("patients", "nall").uniform(pi) < 0.2
-    allergy = s("patients", "all").integers(pi, 0, len(bg.allergy["ar"]))
+        sel = people.female == female
+        pool = lookups.chronic["female" if female else "male"]
+        one = stream("patients", "hist").integers(patient[sel], 0, len(pool))
+        other = (
+            one + 1 + stream("patients", "hist2").integers(patient[sel], 0, len(pool) - 1)
+        ) % len(pool)
+        first[sel], second[sel] = pool[one], pool[other]
+    has_allergy = stream("patients", "nall").uniform(patient) < 0.2
+    allergy = stream("patients", "all").integers(patient, 0, len(lookups.allergy["ar"]))
     frame = pl.DataFrame({"n": n_hist, "al": has_allergy})
 
-    def arrays(lg: str) -> pl.DataFrame:
-        """The three JSON arrays in language ``lg``."""
+    def arrays(language: str) -> pl.DataFrame:
+        """The three JSON arrays in ``language``."""
         count = pl.col("n")
         return frame.with_columns(
-            i1=bg.item[lg].gather(first),
-            i2=bg.item[lg].gather(second),
-            m1=bg.med[lg].gather(first),
-            m2=bg.med[lg].gather(second),
-            allergy=bg.allergy[lg].gather(allergy),
+            i1=lookups.item[language].gather(first),
+            i2=lookups.item[language].gather(second),
+            m1=lookups.med[language].gather(first),
+            m2=lookups.med[language].gather(second),
+            allergy=lookups.allergy[language].gather(allergy),
         ).select(
             _array([(count >= 1, pl.col("i1")), (count >= 2, pl.col("i2"))]).alias("history"),
             _array([(pl.col("al"), pl.col("allergy"))]).alias("allergies"),
@@ -192,9 +222,9 @@ def _clinical_background(
             ).alias("medications"),
         )
 
-    ar, en = arrays("ar"), arrays("en")
+    arabic, english = arrays("ar"), arrays("en")
     history, allergies, medications = (
-        Bilingual.of(en[name], ar[name]).each(p.arabic).alias(name)
+        Bilingual.of(english[name], arabic[name]).each(people.arabic).alias(name)
         for name in ("history", "allergies", "medications")
     )
     return history, allergies, medications

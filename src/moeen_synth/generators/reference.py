@@ -24,7 +24,7 @@ def _admin_user(ctx: Context) -> str | None:
 
 
 def template_rows(ctx: Context) -> list[dict[str, str]]:
-    return [r for r in ctx.vocab.templates if r["platform_default"] != "true"]
+    return [row for row in ctx.vocab.templates if row["platform_default"] != "true"]
 
 
 def notification_templates(ctx: Context, start: int, stop: int) -> pl.DataFrame:
@@ -34,26 +34,28 @@ def notification_templates(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "id": ctx.ids("notification_templates", idx),
-            "name": [r["name"] for r in rows],
-            "type": [r["type"] for r in rows],
-            "language": [r["language"] for r in rows],
-            "subject": [r["subject"] for r in rows],
-            "body": [r["body"] for r in rows],
-            "variables": js([r["variables"].split(";") for r in rows]),
+            "name": [row["name"] for row in rows],
+            "type": [row["type"] for row in rows],
+            "language": [row["language"] for row in rows],
+            "subject": [row["subject"] for row in rows],
+            "body": [row["body"] for row in rows],
+            "variables": js([row["variables"].split(";") for row in rows]),
             "is_active": [True] * len(rows),
             "created_at": ts(when),
             "updated_at": ts(when),
         },
-        schema_overrides={c: pl.String for c in ("name", "type", "language", "subject", "body")},
+        schema_overrides={
+            column: pl.String for column in ("name", "type", "language", "subject", "body")
+        },
     )
 
 
 def translation_rows(ctx: Context) -> list[tuple[str, str, str, str]]:
     """(language_code, key, value, namespace) for every added key, Arabic first."""
     out = []
-    for r in ctx.vocab.translations:
-        out.append(("ar", r["key"], r["value_ar"], r["namespace"]))
-        out.append(("en", r["key"], r["value_en"], r["namespace"]))
+    for row in ctx.vocab.translations:
+        out.append(("ar", row["key"], row["value_ar"], row["namespace"]))
+        out.append(("en", row["key"], row["value_en"], row["namespace"]))
     return out
 
 
@@ -64,15 +66,17 @@ def translations(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "id": ctx.ids("translations", idx),
-            "language_code": [r[0] for r in rows],
-            "key": [r[1] for r in rows],
-            "value": [r[2] for r in rows],
-            "namespace": [r[3] for r in rows],
+            "language_code": [row[0] for row in rows],
+            "key": [row[1] for row in rows],
+            "value": [row[2] for row in rows],
+            "namespace": [row[3] for row in rows],
             "is_approved": [True] * len(rows),
             "created_at": ts(when),
             "updated_at": ts(when),
         },
-        schema_overrides={c: pl.String for c in ("language_code", "key", "value", "namespace")},
+        schema_overrides={
+            column: pl.String for column in ("language_code", "key", "value", "namespace")
+        },
     )
 
 
@@ -81,8 +85,8 @@ def _setting_value(ctx: Context, row: dict[str, str]) -> str:
     if row["key"] != "working_hours":
         return row["value"]
     shifts = ctx.profile.tables.doctors.shifts.values()
-    opens = min((s.start for s in shifts), key=clock_minutes)
-    closes = max((s.end for s in shifts), key=clock_minutes)
+    opens = min((shift.start for shift in shifts), key=clock_minutes)
+    closes = max((shift.end for shift in shifts), key=clock_minutes)
     return json.dumps({"start": opens, "end": closes})
 
 
@@ -94,17 +98,18 @@ def system_settings(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "id": ctx.ids("system_settings", idx),
-            "key": [r["key"] for r in rows],
-            "value": [_setting_value(ctx, r) for r in rows],
-            "type": [r["type"] for r in rows],
-            "description": [r["description"] for r in rows],
-            "is_public": [r["is_public"] == "true" for r in rows],
-            "category": [r["category"] for r in rows],
+            "key": [row["key"] for row in rows],
+            "value": [_setting_value(ctx, row) for row in rows],
+            "type": [row["type"] for row in rows],
+            "description": [row["description"] for row in rows],
+            "is_public": [row["is_public"] == "true" for row in rows],
+            "category": [row["category"] for row in rows],
             "updated_by": [admin] * len(rows),
             "created_at": ts(when),
             "updated_at": ts(when),
         },
         schema_overrides={
-            c: pl.String for c in ("key", "value", "type", "description", "category", "updated_by")
+            column: pl.String
+            for column in ("key", "value", "type", "description", "category", "updated_by")
         },
     )

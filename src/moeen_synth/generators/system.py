@@ -28,65 +28,41 @@ def audit_layout(ctx: Context) -> Interleaved:
 
     def build() -> Interleaved:
         share = ctx.profile.tables.activity.audit_per_appointment
-        n = ctx.counts.appointments
+        n_appointments = ctx.counts.appointments
 
-        def flags(a: I64) -> npt.NDArray[np.bool_]:
-            logged = ctx.share("audit_logs", "appointments", a, n, share)
-            return np.stack([logged, appointment_facts(ctx, a).has_payment], axis=1)
+        def logged(appointment: I64) -> npt.NDArray[np.bool_]:
+            return ctx.share("audit_logs", "appointments", appointment, n_appointments, share)
+
+        def flags(appointment: I64) -> npt.NDArray[np.bool_]:
+            paid = appointment_facts(ctx, appointment).has_payment
+            return np.stack([logged(appointment), paid], axis=1)
 
         payments = census(ctx)["payments"]
         totals = [
-            int(ctx.share("audit_logs", "appointments", np.arange(lo, hi), n, share).sum())
-            + payments[b]
-            for b, (lo, hi) in enumerate(blocks_of(n))
+            int(logged(np.arange(first, end)).sum()) + payments[block]
+            for block, (first, end) in enumerate(blocks_of(n_appointments))
         ]
-        return Interleaved(n, flags, totals=totals)
+        return Interleaved(n_appointments, flags, totals=totals)
 
     result: Interleaved = ctx.cached("audit_layout", build)
     return result
 
 
 def audit_logs(ctx: Context, start: int, stop: int) -> pl.DataFrame:
-    lay = layout(ctx)
     rows = np.arange(start, stop, dtype=np.int64)
     audit = audit_layout(ctx)
     parent, ordinal = audit.locate(rows)
-    parts = []
-    for k, kind_rows, a in audit.by_kind(rows, parent, ordinal):
-        kind = AUDITED[k]
-        f = appointment_facts(ctx, a)
-        if kind == "appointment":
-            entity = ctx.ids("appointments", a)
-            new = json_objects(
-                status=pl.repeat("pending", len(a), eager=True), scheduled_at=pl.Series(f.start)
-            )
-            when = f.created
-        else:
-            entity = ctx.ids("payments", child_layout(ctx, "payments").rank(a))
-            new = json_objects(
-                status=pl.repeat("completed", len(a), eager=True),
-                method=PAYMENT_METHOD.text(f.payment_method),
-            )
-            when = np.minimum(f.end, ctx.as_of)
-        parts.append(
-            pl.DataFrame(
-                {
-                    "row": kind_rows,
-                    "user": f.patient + lay.offset("patient"),
-                    "action": f"{kind}.{'created' if kind == 'appointment' else 'completed'}",
-                    "entity_type": kind,
-                    "entity_id": entity,
-                    "new_values": new,
-                    "when": when,
-                }
-            )
-        )
+    parts = [
+        _audited(ctx, AUDITED[kind], kind_rows, appointment)
+        for kind, kind_rows, appointment in audit.by_kind(rows, parent, ordinal)
+    ]
     frame = pl.concat(parts, how="vertical_relaxed").sort("row")
-    s = ctx.stream
+    stream = ctx.stream
     networks = pl.Series(NETWORKS, dtype=pl.String)
-    agents = pl.Series([r["user_agent"] for r in ctx.vocab.user_agents], dtype=pl.String)
-    net = s("audit_logs", "net").integers(rows, 0, len(NETWORKS))
-    host = s("audit_logs", "host").integers(rows, 1, 255)
+    agents = pl.Series([row["user_agent"] for row in ctx.vocab.user_agents], dtype=pl.String)
+    net = stream("audit_logs", "net").integers(rows, 0, len(NETWORKS))
+    host = stream("audit_logs", "host").integers(rows, 1, 255)
+    agent = stream("audit_logs", "agent").integers(rows, 0, len(agents))
     return pl.DataFrame(
         {
             "id": ctx.ids("audit_logs", rows),
@@ -97,8 +73,39 @@ def audit_logs(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "old_values": pl.Series([None] * len(rows), dtype=pl.String),
             "new_values": frame["new_values"],
             "ip_address": networks.gather(net) + "." + pl.Series(host).cast(pl.String),
-            "user_agent": agents.gather(s("audit_logs", "agent").integers(rows, 0, len(agents))),
+            "user_agent": agents.gather(agent),
             "created_at": ts(frame["when"].to_numpy()),
+        }
+    )
+
+
+def _audited(ctx: Context, kind: str, rows: I64, appointment: I64) -> pl.DataFrame:
+    """Audit entries of one ``kind`` (of AUDITED) about ``appointment``s, by their patients:
+    an appointment's creation, or the completion of its payment."""
+    facts = appointment_facts(ctx, appointment)
+    if kind == "appointment":
+        entity = ctx.ids("appointments", appointment)
+        new = json_objects(
+            status=pl.repeat("pending", len(appointment), eager=True),
+            scheduled_at=pl.Series(facts.start),
+        )
+        when = facts.created
+    else:
+        entity = ctx.ids("payments", child_layout(ctx, "payments").rank(appointment))
+        new = json_objects(
+            status=pl.repeat("completed", len(appointment), eager=True),
+            method=PAYMENT_METHOD.text(facts.payment_method),
+        )
+        when = np.minimum(facts.end, ctx.as_of)
+    return pl.DataFrame(
+        {
+            "row": rows,
+            "user": facts.patient + layout(ctx).offset("patient"),
+            "action": f"{kind}.{'created' if kind == 'appointment' else 'completed'}",
+            "entity_type": kind,
+            "entity_id": entity,
+            "new_values": new,
+            "when": when,
         }
     )
 
@@ -117,16 +124,20 @@ def report_count(ctx: Context) -> int:
 
 
 def reports(ctx: Context, start: int, stop: int) -> pl.DataFrame:
-    r = np.arange(start, stop, dtype=np.int64)
-    lay = layout(ctx)
-    authors = lay.users_of("admin", "supervisor")
-    author = authors[ctx.stream("reports", "author").integers(r, 0, len(authors))]
+    report = np.arange(start, stop, dtype=np.int64)
+    authors = layout(ctx).users_of("admin", "supervisor")
+    author = authors[ctx.stream("reports", "author").integers(report, 0, len(authors))]
     people = People(ctx, author)
-    which = ctx.mix("reports", "type", r, report_count(ctx), (3, 2, 2, 2, 1))
+    which = ctx.mix("reports", "type", report, report_count(ctx), (3, 2, 2, 2, 1))
     kind = np.array(REPORT_TYPES, dtype=object)[which]
-    names = Bilingual({lg: [ctx.vocab.text(f"report.{k}", lg) for k in REPORT_TYPES] for lg in LG})
+    names = Bilingual(
+        {
+            language: [ctx.vocab.text(f"report.{name}", language) for name in REPORT_TYPES]
+            for language in LG
+        }
+    )
     made = ctx.as_of - ctx.stream("reports", "made").integers(
-        r, HOUR, ctx.profile.history_days * DAY
+        report, HOUR, ctx.profile.history_days * DAY
     )
     data = [
         {
@@ -134,21 +145,25 @@ def reports(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "doctors": ctx.counts.doctors,
             "appointments": ctx.counts.appointments,
         }
-        for _ in r.tolist()
+        for _ in report.tolist()
     ]
-    params = [{"from": int(m - 30 * DAY), "to": int(m), "currency": "SAR"} for m in made.tolist()]
+    params = [
+        {"from": int(made_at - 30 * DAY), "to": int(made_at), "currency": "SAR"}
+        for made_at in made.tolist()
+    ]
     return pl.DataFrame(
         {
-            "id": ctx.ids("reports", r),
+            "id": ctx.ids("reports", report),
             "name": names.at(people.arabic, which),
             "type": kind.tolist(),
             "generated_by": ctx.ids("users", author),
             "parameters": js(params),
             "data": js(data),
             "file_path": [
-                f"reports/{k}-{i + 1}.pdf" for k, i in zip(kind.tolist(), r.tolist(), strict=True)
+                f"reports/{report_type}-{number + 1}.pdf"
+                for report_type, number in zip(kind.tolist(), report.tolist(), strict=True)
             ],
-            "status": ["completed"] * len(r),
+            "status": ["completed"] * len(report),
             "generated_at": ts(made),
             "expires_at": ts(made + 30 * DAY),
         }
@@ -169,21 +184,25 @@ def metric_count(ctx: Context) -> int:
 
 
 def system_metrics(ctx: Context, start: int, stop: int) -> pl.DataFrame:
-    m = np.arange(start, stop, dtype=np.int64)
-    which = m % len(METRICS)
-    value = ctx.stream("system_metrics", "value").integers(m, 10, 5000)
-    frac = ctx.stream("system_metrics", "frac").integers(m, 0, 10000)
-    n = max(1, metric_count(ctx))
-    when = ctx.as_of - ctx.profile.history_days * DAY + (m * ctx.profile.history_days * DAY) // n
+    metric = np.arange(start, stop, dtype=np.int64)
+    which = metric % len(METRICS)
+    value = ctx.stream("system_metrics", "value").integers(metric, 10, 5000)
+    frac = ctx.stream("system_metrics", "frac").integers(metric, 0, 10000)
+    n_metrics = max(1, metric_count(ctx))
+    window = ctx.profile.history_days * DAY
+    when = ctx.as_of - window + (metric * window) // n_metrics
     return pl.DataFrame(
         {
-            "id": ctx.ids("system_metrics", m),
-            "metric_key": [METRICS[k][0] for k in which.tolist()],
+            "id": ctx.ids("system_metrics", metric),
+            "metric_key": [METRICS[kind][0] for kind in which.tolist()],
             "metric_value": [
-                f"{v}.{f:04d}" for v, f in zip(value.tolist(), frac.tolist(), strict=True)
+                f"{whole}.{part:04d}"
+                for whole, part in zip(value.tolist(), frac.tolist(), strict=True)
             ],
-            "metric_unit": [METRICS[k][1] for k in which.tolist()],
-            "metadata": pl.repeat('{"source": "moeen-synth", "window": "1h"}', len(m), eager=True),
+            "metric_unit": [METRICS[kind][1] for kind in which.tolist()],
+            "metadata": pl.repeat(
+                '{"source": "moeen-synth", "window": "1h"}', len(metric), eager=True
+            ),
             "recorded_at": ts(when),
         }
     )
@@ -202,9 +221,12 @@ def upload_index(ctx: Context) -> BlockPrefix:
     """The patients who uploaded a file (one each), in patient order."""
 
     def build() -> BlockPrefix:
-        n = ctx.counts.patients
+        patients = ctx.counts.patients
         share = ctx.profile.tables.activity.file_uploads_per_patient
-        return BlockPrefix(n, lambda p: ctx.share("file_uploads", "who", p, n, share))
+        return BlockPrefix(
+            patients,
+            lambda patient: ctx.share("file_uploads", "who", patient, patients, share),
+        )
 
     result: BlockPrefix = ctx.cached("upload_index", build)
     return result
@@ -215,40 +237,42 @@ def upload_count(ctx: Context) -> int:
 
 
 def file_uploads(ctx: Context, start: int, stop: int) -> pl.DataFrame:
-    r = np.arange(start, stop, dtype=np.int64)
-    lay = layout(ctx)
-    u = upload_index(ctx).locate(r)[0] + lay.offset("patient")
-    people = People(ctx, u)
-    kind = ctx.mix("file_uploads", "kind", r, upload_count(ctx), (3, 2, 2, 2, 1))
-    s = ctx.stream
-    hashes = keys.hex_text([s("file_uploads", f"hash{k}").bits(r) for k in range(4)])
+    upload = np.arange(start, stop, dtype=np.int64)
+    user = upload_index(ctx).locate(upload)[0] + layout(ctx).offset("patient")
+    people = People(ctx, user)
+    kind = ctx.mix("file_uploads", "kind", upload, upload_count(ctx), (3, 2, 2, 2, 1))
+    stream = ctx.stream
+    hashes = keys.hex_text(
+        [stream("file_uploads", f"hash{part}").bits(upload) for part in range(4)]
+    )
     kinds = pl.DataFrame(
-        [(t, mime, prefix, mime.split("/")[1]) for t, mime, prefix in UPLOAD_KINDS],
+        [(kind, mime, prefix, mime.split("/")[1]) for kind, mime, prefix in UPLOAD_KINDS],
         schema=["type", "mime", "prefix", "ext"],
         orient="row",
     )[kind]
-    owner = ctx.ids("users", u)
+    owner = ctx.ids("users", user)
     names = kinds["prefix"] + "-" + hashes.str.slice(0, 12) + "." + kinds["ext"]
     created = np.minimum(
-        people.created + s("file_uploads", "when").integers(r, MINUTE, 300 * DAY), ctx.as_of
+        people.created + stream("file_uploads", "when").integers(upload, MINUTE, 300 * DAY),
+        ctx.as_of,
     )
     return pl.DataFrame(
         {
-            "id": ctx.ids("file_uploads", r),
+            "id": ctx.ids("file_uploads", upload),
             "user_id": owner,
             "file_name": names,
             "original_name": kinds["prefix"]
             + "_"
-            + pl.Series(r + 1).cast(pl.String)
+            + pl.Series(upload + 1).cast(pl.String)
             + "."
             + kinds["ext"],
             "file_path": "uploads/" + owner + "/" + names,
-            "file_size": s("file_uploads", "size").integers(r, 20_000, 5_000_000),
+            "file_size": stream("file_uploads", "size").integers(upload, 20_000, 5_000_000),
             "mime_type": kinds["mime"],
             "file_hash": hashes,
             "upload_type": kinds["type"],
-            "is_processed": s("file_uploads", "processed").uniform(r) < 0.9,
-            "metadata": pl.repeat('{"source": "patient_app"}', len(r), eager=True),
+            "is_processed": stream("file_uploads", "processed").uniform(upload) < 0.9,
+            "metadata": pl.repeat('{"source": "patient_app"}', len(upload), eager=True),
             "created_at": ts(created),
         }
     )

@@ -19,54 +19,55 @@ _BCRYPT_ALPHABET = np.frombuffer(
 )
 
 
-def password_hashes(ctx: Context, u: I64) -> pl.Series:
+def password_hashes(ctx: Context, user: I64) -> pl.Series:
     """bcrypt-shaped strings that match no password (the platform stores bcrypt hashes)."""
-    words = [ctx.stream("users", f"password{j}").bits(u) for j in range(6)]
-    chars = np.empty((len(u), 53), dtype=np.uint8)
-    for k in range(53):
-        chars[:, k] = _BCRYPT_ALPHABET[(words[k // 10] >> np.uint64(6 * (k % 10))) & np.uint64(63)]
+    words = [ctx.stream("users", f"password{word}").bits(user) for word in range(6)]
+    chars = np.empty((len(user), 53), dtype=np.uint8)
+    for place in range(53):  # ten six-bit characters from each 64-bit word
+        bits = words[place // 10] >> np.uint64(6 * (place % 10))
+        chars[:, place] = _BCRYPT_ALPHABET[bits & np.uint64(63)]
     return "$2b$12$" + pl.Series(chars.view("S53").ravel()).cast(pl.String)
 
 
 def users(ctx: Context, start: int, stop: int) -> pl.DataFrame:
-    u = np.arange(start, stop, dtype=np.int64)
-    p = People(ctx, u)
-    s = ctx.stream
-    active = s("users", "active").uniform(u) < 0.97
-    verified = s("users", "verified").uniform(u) < 0.9
-    last_login = ctx.as_of - s("users", "last_login").integers(u, 600, 60 * DAY)
+    user = np.arange(start, stop, dtype=np.int64)
+    people = People(ctx, user)
+    stream = ctx.stream
+    active = stream("users", "active").uniform(user) < 0.97
+    verified = stream("users", "verified").uniform(user) < 0.9
+    last_login = ctx.as_of - stream("users", "last_login").integers(user, 600, 60 * DAY)
     last_login = np.where(verified, last_login, -1)
-    updated = np.maximum(p.created, last_login)
+    updated = np.maximum(people.created, last_login)
     profile = json_objects(
-        fullName=p.name,
-        fullNameAr=p.name_ar,
-        fullNameEn=p.name_en,
-        nationalId=p.national_id,
-        nationality=p.nationality,
-        gender=either(p.female, "female", "male"),
-        phone=p.phone,
+        fullName=people.name,
+        fullNameAr=people.name_ar,
+        fullNameEn=people.name_en,
+        nationalId=people.national_id,
+        nationality=people.nationality,
+        gender=either(people.female, "female", "male"),
+        phone=people.phone,
     )
     preferences = json_objects(
-        language=p.language,
-        timezone=pl.repeat("Asia/Riyadh", len(u), eager=True),
+        language=people.language,
+        timezone=pl.repeat("Asia/Riyadh", len(user), eager=True),
         notifications=pl.DataFrame(
             {
-                "email": np.ones(len(u), dtype=bool),
-                "push": (u % 2).astype(bool),
-                "sms": np.ones(len(u), dtype=bool),
+                "email": np.ones(len(user), dtype=bool),
+                "push": (user % 2).astype(bool),
+                "sms": np.ones(len(user), dtype=bool),
             }
         ).to_struct(),
     )
     return pl.DataFrame(
         {
-            "id": ctx.ids("users", u),
-            "email": p.email,
-            "password_hash": password_hashes(ctx, u),
-            "role": pl.Series(ROLES, dtype=pl.String).gather(p.role),
+            "id": ctx.ids("users", user),
+            "email": people.email,
+            "password_hash": password_hashes(ctx, user),
+            "role": pl.Series(ROLES, dtype=pl.String).gather(people.role),
             "is_active": active,
             "is_verified": verified,
             "last_login": ts(last_login),
-            "created_at": ts(p.created),
+            "created_at": ts(people.created),
             "updated_at": ts(updated),
             "profile": profile,
             "preferences": preferences,

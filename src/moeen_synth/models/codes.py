@@ -15,4 +15,4 @@ CLAIM_STATUS = Labels(*domains.CLAIM_STATUSES)
 
 def weights(mix: dict[str, float], names: tuple[str, ...]) -> list[float]:
     """A profile mix's weights in the order of ``names`` (0 for names it leaves out)."""
-    return [mix.get(n, 0.0) for n in names]
+    return [mix.get(name, 0.0) for name in names]

@@ -23,7 +23,7 @@ class Labels:
 
     def __init__(self, *names: str) -> None:
         self.names = names
-        self._codes = {name: i for i, name in enumerate(names)}
+        self._codes = {name: code for code, name in enumerate(names)}
         self._text = pl.Series(names, dtype=pl.String)
 
     def __getattr__(self, name: str) -> int:
@@ -34,24 +34,24 @@ class Labels:
 
     def codes(self, names: Sequence[str]) -> npt.NDArray[np.int8]:
         """The codes of ``names``, in their order (to index with a draw over them)."""
-        return np.array([self._codes[n] for n in names], dtype=np.int8)
+        return np.array([self._codes[name] for name in names], dtype=np.int8)
 
     def isin(self, codes: npt.NDArray[np.int8], *names: str) -> npt.NDArray[np.bool_]:
         return np.isin(codes, self.codes(names))
 
     def text(self, codes: npt.ArrayLike) -> pl.Series:
         """The labels as a string column; code -1 gives NULL."""
-        c = np.asarray(codes, dtype=np.int64)
-        out = self._text.gather(np.maximum(c, 0))
-        return out.set(pl.Series(c < 0), None) if (c < 0).any() else out
+        code = np.asarray(codes, dtype=np.int64)
+        out = self._text.gather(np.maximum(code, 0))
+        return out.set(pl.Series(code < 0), None) if (code < 0).any() else out
 
 
 # -- column helpers -------------------------------------------------------------------------
 def ts(epoch_seconds: npt.ArrayLike) -> pl.Series:
     """Epoch seconds (UTC) as a timestamptz column; negative values mean NULL."""
-    s = np.asarray(epoch_seconds, dtype=np.int64)
-    series = pl.Series(s * 1_000_000).cast(pl.Datetime("us", "UTC"))
-    return series.set(pl.Series(s < 0), None) if (s < 0).any() else series
+    seconds = np.asarray(epoch_seconds, dtype=np.int64)
+    series = pl.Series(seconds * 1_000_000).cast(pl.Datetime("us", "UTC"))
+    return series.set(pl.Series(seconds < 0), None) if (seconds < 0).any() else series
 
 
 def date(days: npt.ArrayLike) -> pl.Series:
@@ -62,9 +62,9 @@ def js(values: Sequence[Any]) -> list[str | None]:
     """JSON text, compact, key-sorted and with Arabic as is: stable bytes for jsonb."""
     return [
         None
-        if v is None
-        else json.dumps(v, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
-        for v in values
+        if value is None
+        else json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+        for value in values
     ]
 
 
@@ -87,21 +87,21 @@ def digits(values: npt.ArrayLike, width: int) -> pl.Series:
 
 def json_objects(**fields: pl.Series) -> pl.Series:
     """One JSON object per row, keys sorted, built by polars (no per-row Python)."""
-    frame = pl.DataFrame({k: fields[k] for k in sorted(fields)})
+    frame = pl.DataFrame({key: fields[key] for key in sorted(fields)})
     return frame.select(pl.struct(pl.all()).struct.json_encode()).to_series()
 
 
 def money(halalas: npt.ArrayLike) -> pl.Series:
     """Amounts in halalas (1/100 SAR) as numeric(10,2) text; negative means NULL."""
-    h = np.asarray(halalas, dtype=np.int64)
-    text = pl.Series(h // 100).cast(pl.String) + "." + digits(h % 100, 2)
-    return text.set(pl.Series(h < 0), None)
+    amount = np.asarray(halalas, dtype=np.int64)
+    text = pl.Series(amount // 100).cast(pl.String) + "." + digits(amount % 100, 2)
+    return text.set(pl.Series(amount < 0), None)
 
 
 def text_column(rows: Sequence[dict[str, str]], key: str) -> pl.Series:
     """One field of vocabulary rows as a string column."""
-    return pl.Series([r[key] for r in rows], dtype=pl.String)
+    return pl.Series([row[key] for row in rows], dtype=pl.String)
 
 
 def pick(rows: Sequence[dict[str, str]], idx: npt.ArrayLike, column: str) -> list[str]:
-    return [rows[i][column] for i in np.asarray(idx, dtype=np.int64).tolist()]
+    return [rows[index][column] for index in np.asarray(idx, dtype=np.int64).tolist()]

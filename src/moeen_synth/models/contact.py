@@ -59,8 +59,8 @@ def phone(number: I64) -> pl.Series:
 
 def nationality(origin: I64, draw: I64) -> pl.Series:
     """ISO country codes: one of the origin's nationalities."""
-    codes = pl.Series([c for o in ORIGINS for c in NATIONALITIES[o]], dtype=pl.String)
-    sizes = np.array([len(NATIONALITIES[o]) for o in ORIGINS], dtype=np.int64)
+    codes = pl.Series([code for group in ORIGINS for code in NATIONALITIES[group]], dtype=pl.String)
+    sizes = np.array([len(NATIONALITIES[group]) for group in ORIGINS], dtype=np.int64)
     first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     return codes.gather(first[origin] + draw % sizes[origin])
 

@@ -60,42 +60,54 @@ class Context:
         return keys.Stream(self.seed, self.namespace, table, purpose)
 
     def mix(
-        self, table: str, purpose: str, idx: npt.ArrayLike, n: int, weights: Sequence[float]
+        self,
+        table: str,
+        purpose: str,
+        idx: npt.ArrayLike,
+        population: int,
+        weights: Sequence[float],
     ) -> I64:
-        """Categories in exact shares for members ``idx`` of a population of ``n``."""
-        return keys.quota(self.seed, self.namespace, table, purpose, idx=idx, n=n, weights=weights)
+        """Categories in exact shares for members ``idx`` of a population of ``population``."""
+        return keys.quota(
+            self.seed, self.namespace, table, purpose, idx=idx, n=population, weights=weights
+        )
 
     def share(
-        self, table: str, purpose: str, idx: npt.ArrayLike, n: int, share: float
+        self, table: str, purpose: str, idx: npt.ArrayLike, population: int, share: float
     ) -> npt.NDArray[np.bool_]:
-        """True for exactly round(share * n) members of a population of ``n``."""
-        chosen: npt.NDArray[np.bool_] = self.mix(table, purpose, idx, n, (1.0 - share, share)) == 1
+        """True for exactly round(share * population) members of a population of
+        ``population``."""
+        weights = (1.0 - share, share)
+        chosen: npt.NDArray[np.bool_] = self.mix(table, purpose, idx, population, weights) == 1
         return chosen
 
     def ids(self, table: str, idx: npt.ArrayLike) -> pl.Series:
         """The ids of rows ``idx`` of ``table``. Ids asked for densely and in order (a block
         of children's parents, the few doctors) are gathered from ids made once per block
         of rows and kept for a while; scattered ones are made on the spot."""
-        i = np.asarray(idx, dtype=np.int64)
-        if len(i) < 1024 or int(i[-1]) - int(i[0]) > 2 * len(i) or np.any(i[1:] < i[:-1]):
-            return keys.uuids(self.seed, table, i, self.namespace)
+        rows = np.asarray(idx, dtype=np.int64)
+        spread = len(rows) < 1024 or int(rows[-1]) - int(rows[0]) > 2 * len(rows)
+        if spread or np.any(rows[1:] < rows[:-1]):
+            return keys.uuids(self.seed, table, rows, self.namespace)
         cache: BlockCache[tuple[str, int], pl.Series] = self.cached(
             "id_blocks", lambda: BlockCache(16)
         )
 
-        def block(b: int) -> pl.Series:
-            lo = b * PARENT_BLOCK
-            rows = np.arange(lo, lo + PARENT_BLOCK, dtype=np.int64)
-            return cache.get((table, b), lambda: keys.uuids(self.seed, table, rows, self.namespace))
+        def block(number: int) -> pl.Series:
+            first_row = number * PARENT_BLOCK
+            block_rows = np.arange(first_row, first_row + PARENT_BLOCK, dtype=np.int64)
+            return cache.get(
+                (table, number), lambda: keys.uuids(self.seed, table, block_rows, self.namespace)
+            )
 
-        first, last = int(i[0]) // PARENT_BLOCK, int(i[-1]) // PARENT_BLOCK
+        first, last = int(rows[0]) // PARENT_BLOCK, int(rows[-1]) // PARENT_BLOCK
         if first == last:
-            return block(first).gather(i - first * PARENT_BLOCK)
-        cut = np.searchsorted(i, np.arange(first + 1, last + 1) * PARENT_BLOCK)
+            return block(first).gather(rows - first * PARENT_BLOCK)
+        cut = np.searchsorted(rows, np.arange(first + 1, last + 1) * PARENT_BLOCK)
         return pl.concat(
             [
-                block(b).gather(part - b * PARENT_BLOCK)
-                for b, part in zip(range(first, last + 1), np.split(i, cut), strict=True)
+                block(number).gather(part - number * PARENT_BLOCK)
+                for number, part in zip(range(first, last + 1), np.split(rows, cut), strict=True)
             ]
         )
 

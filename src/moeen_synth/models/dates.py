@@ -24,12 +24,12 @@ EPOCH_DAY = dt.date(1970, 1, 1)
 @functools.lru_cache(maxsize=4096)
 def arabic_date(day: int) -> str:
     """``29 يناير 2026م الموافق 10 شعبان 1447هـ`` for days since 1970-01-01."""
-    d = EPOCH_DAY + dt.timedelta(days=day)
-    g = Gregorian(d.year, d.month, d.day)
-    h = g.to_hijri()
+    date = EPOCH_DAY + dt.timedelta(days=day)
+    gregorian = Gregorian(date.year, date.month, date.day)
+    hijri = gregorian.to_hijri()
     return (
-        f"{d.day} {g.month_name('ar')} {d.year}{g.notation('ar')} الموافق "
-        f"{h.day} {h.month_name('ar')} {h.year}{h.notation('ar')}"
+        f"{date.day} {gregorian.month_name('ar')} {date.year}{gregorian.notation('ar')} الموافق "
+        f"{hijri.day} {hijri.month_name('ar')} {hijri.year}{hijri.notation('ar')}"
     )
 
 
@@ -62,14 +62,14 @@ def _clock_texts(ctx: Context) -> pl.Series:
     """Every minute of the day as English then Arabic clock text."""
 
     def build() -> pl.Series:
-        v = ctx.vocab
+        vocab = ctx.vocab
         texts: dict[str, list[str]] = {"en": [], "ar": []}
         for minute in range(DAY // MINUTE):
             hour, past = divmod(minute, 60)
             clock = f"{hour % 12 or 12}:{past:02d}"
             half = "am" if hour < 12 else "pm"
             texts["en"].append(f"{clock} {half.upper()}")
-            texts["ar"].append(f"{clock} {v.text(half, 'ar')}")
+            texts["ar"].append(f"{clock} {vocab.text(half, 'ar')}")
         return pl.Series([*texts["en"], *texts["ar"]], dtype=pl.String)
 
     result: pl.Series = ctx.cached("clock_texts", build)

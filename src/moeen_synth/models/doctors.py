@@ -20,29 +20,34 @@ class DoctorFacts:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        v = ctx.vocab
-        t = ctx.profile.tables.doctors
-        names = t.specialities or [r["name_en"] for r in v.specialities]
+        vocab = ctx.vocab
+        settings = ctx.profile.tables.doctors
+        names = settings.specialities or [row["name_en"] for row in vocab.specialities]
         for name in names:
             try:
-                v.speciality(name)
+                vocab.speciality(name)
             except KeyError as exc:
                 raise UsageError(f"tables.doctors.specialities: {exc.args[0]}") from None
-        index = {r["name_en"]: i for i, r in enumerate(v.specialities)}
-        d = np.arange(ctx.counts.doctors, dtype=np.int64)
-        self.spec = np.array([index[names[i % len(names)]] for i in d.tolist()], dtype=np.int64)
-        lo = np.array([int(v.specialities[i]["fee_min"]) for i in self.spec.tolist()])
-        hi = np.array([int(v.specialities[i]["fee_max"]) for i in self.spec.tolist()])
-        steps = ctx.stream("doctors", "fee").integers(d, 0, (hi - lo) // 10 + 1)
-        self.fee_halalas = (lo + steps * 10) * 100
-        self.pediatric = np.array(
-            [int(v.specialities[i]["max_patient_age"]) < 18 for i in self.spec.tolist()], dtype=bool
+        index = {row["name_en"]: number for number, row in enumerate(vocab.specialities)}
+        doctor = np.arange(ctx.counts.doctors, dtype=np.int64)
+        self.spec = np.array(
+            [index[names[number % len(names)]] for number in doctor.tolist()], dtype=np.int64
         )
-        shifts = t.shifts
-        self.shift = ctx.mix("doctors", "shift", d, len(d), [s.weight for s in shifts.values()])
+        specialities = [vocab.specialities[spec] for spec in self.spec.tolist()]
+        lowest = np.array([int(speciality["fee_min"]) for speciality in specialities])
+        highest = np.array([int(speciality["fee_max"]) for speciality in specialities])
+        steps = ctx.stream("doctors", "fee").integers(doctor, 0, (highest - lowest) // 10 + 1)
+        self.fee_halalas = (lowest + steps * 10) * 100
+        self.pediatric = np.array(
+            [int(speciality["max_patient_age"]) < 18 for speciality in specialities], dtype=bool
+        )
+        shifts = settings.shifts
+        self.shift = ctx.mix(
+            "doctors", "shift", doctor, len(doctor), [shift.weight for shift in shifts.values()]
+        )
         self.shift_names = list(shifts)
         women_only = np.array(
-            [v.specialities[i].get("patient_sex") == "female" for i in self.spec.tolist()],
+            [speciality.get("patient_sex") == "female" for speciality in specialities],
             dtype=bool,
         )
         self.group = np.where(self.pediatric, CHILDREN, np.where(women_only, WOMEN, ADULTS)).astype(
@@ -50,11 +55,16 @@ class DoctorFacts:
         )
         self.rank = np.zeros(ctx.counts.doctors, dtype=np.int64)
         self.group_size = np.zeros(3, dtype=np.int64)
-        for i, g in enumerate(self.group.tolist()):
-            self.rank[i] = self.group_size[g]
-            self.group_size[g] += 1
-        n_child, n_adult = patient_groups(ctx)
-        women = adult_sexes(ctx)[1]
+        for number, group in enumerate(self.group.tolist()):
+            self.rank[number] = self.group_size[group]
+            self.group_size[group] += 1
+        self._check_patients()
+
+    def _check_patients(self) -> None:
+        """Raise UsageError if a group of patients (children, adult women, adults) is smaller
+        than the number of doctors who see it: each needs a patient at the same time slot."""
+        n_child, n_adult = patient_groups(self.ctx)
+        women = adult_sexes(self.ctx)[1]
         for have, need, label in (
             (n_child, self.group_size[CHILDREN], "children"),
             (women, self.group_size[WOMEN], "adult women"),
@@ -75,8 +85,8 @@ class DoctorFacts:
     @cached_property
     def people(self) -> People:
         """All doctors as People, made once: notices and replies gather names from here."""
-        d = np.arange(self.ctx.counts.doctors, dtype=np.int64)
-        return People(self.ctx, d + layout(self.ctx).offset("doctor"))
+        doctor = np.arange(self.ctx.counts.doctors, dtype=np.int64)
+        return People(self.ctx, doctor + layout(self.ctx).offset("doctor"))
 
 
 def doctor_facts(ctx: Context) -> DoctorFacts:

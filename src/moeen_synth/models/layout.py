@@ -63,70 +63,70 @@ class BlockCache(Generic[K, V]):
 
 
 class BlockPrefix:
-    """Children of parents ``0..n-1`` laid out parent after parent, in constant memory.
+    """Children of parents ``0..n_parents-1`` laid out parent after parent, in constant
+    memory.
 
     ``counts(parents)`` gives each parent's number of children and must be a pure function
-    of the parent index. Only each block's total is kept (n / 65536 numbers); a block's own
+    of the parent index. Only each block's total is kept (n_parents / 65536 numbers); a block's own
     offsets are recomputed when asked for, and the last few are cached. Child rows therefore
     never depend on chunking, and memory does not grow with the number of parents.
     """
 
     def __init__(
         self,
-        n: int,
+        n_parents: int,
         counts: Callable[[I64], npt.ArrayLike],
         block: int = PARENT_BLOCK,
         totals: Sequence[int] | None = None,
     ) -> None:
         """``totals``, if given, are the blocks' sums already computed (by a shared pass)."""
-        self.n, self.block, self._counts = n, block, counts
+        self.n, self.block, self._counts = n_parents, block, counts
         if totals is None:
-            totals = [block_sum(counts, s, min(n, s + block)) for s in range(0, n, block)]
+            totals = [block_sum(counts, first, end) for first, end in blocks_of(n_parents, block)]
         self.starts = np.concatenate([[0], np.cumsum(totals, dtype=np.int64)]).astype(np.int64)
         self.total = int(self.starts[-1])
         self._local: BlockCache[int, I64] = BlockCache(8)
 
-    def _offsets(self, b: int) -> I64:
-        """Offsets of block b's parents, relative to the block's first child (len + 1)."""
+    def _offsets(self, block: int) -> I64:
+        """Offsets of the parents of block ``block``, relative to the block's first child
+        (one more than the parents)."""
 
         def compute() -> I64:
-            lo = b * self.block
-            c = np.asarray(
-                self._counts(np.arange(lo, min(self.n, lo + self.block), dtype=np.int64)),
-                dtype=np.int64,
-            )
-            local: I64 = np.concatenate([[0], np.cumsum(c)]).astype(np.int64)
+            first = block * self.block
+            parents = np.arange(first, min(self.n, first + self.block), dtype=np.int64)
+            counts = np.asarray(self._counts(parents), dtype=np.int64)
+            local: I64 = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
             return local
 
-        return self._local.get(b, compute)
+        return self._local.get(block, compute)
 
     def rank(self, parent: npt.ArrayLike) -> I64:
         """Children of all parents before each given parent (its first child's row)."""
-        a = np.asarray(parent, dtype=np.int64)
-        out = np.empty(a.shape, dtype=np.int64)
-        blocks = a // self.block
-        for b, sel in _by_block(blocks):
-            out[sel] = self.starts[b] + self._offsets(b)[a[sel] - b * self.block]
+        parents = np.asarray(parent, dtype=np.int64)
+        out = np.empty(parents.shape, dtype=np.int64)
+        blocks = parents // self.block
+        for block, sel in _by_block(blocks):
+            out[sel] = self.starts[block] + self._offsets(block)[parents[sel] - block * self.block]
         return out
 
     def block_end(self, child: int) -> int:
         """The last parent of the parent block that holds child row ``child``: a bound on
         its parent known from the block totals alone, without counting the block's parents.
         """
-        b = int(np.searchsorted(self.starts, child, side="right")) - 1
-        return min(self.n, (b + 1) * self.block) - 1
+        block = int(np.searchsorted(self.starts, child, side="right")) - 1
+        return min(self.n, (block + 1) * self.block) - 1
 
     def locate(self, child: npt.ArrayLike) -> tuple[I64, I64]:
-        j = np.asarray(child, dtype=np.int64)
-        parent = np.empty(j.shape, dtype=np.int64)
-        ordinal = np.empty(j.shape, dtype=np.int64)
-        blocks = np.searchsorted(self.starts, j, side="right").astype(np.int64) - 1
-        for b, sel in _by_block(blocks):
-            local = self._offsets(b)
-            rel = j[sel] - self.starts[b]
-            p = np.searchsorted(local, rel, side="right").astype(np.int64) - 1
-            parent[sel] = b * self.block + p
-            ordinal[sel] = rel - local[p]
+        rows = np.asarray(child, dtype=np.int64)
+        parent = np.empty(rows.shape, dtype=np.int64)
+        ordinal = np.empty(rows.shape, dtype=np.int64)
+        blocks = np.searchsorted(self.starts, rows, side="right").astype(np.int64) - 1
+        for block, sel in _by_block(blocks):
+            local = self._offsets(block)
+            rel = rows[sel] - self.starts[block]
+            within = np.searchsorted(local, rel, side="right").astype(np.int64) - 1
+            parent[sel] = block * self.block + within
+            ordinal[sel] = rel - local[within]
         return parent, ordinal
 
 
@@ -139,18 +139,20 @@ def _by_block(blocks: I64) -> list[tuple[int, npt.NDArray[np.bool_] | slice]]:
     if first == last:
         return [(first, slice(None))]
     if last - first <= 8:
-        found = [(b, blocks == b) for b in range(first, last + 1)]
-        return [(b, sel) for b, sel in found if sel.any()]
-    return [(b, blocks == b) for b in np.unique(blocks).tolist()]
+        found = [(block, blocks == block) for block in range(first, last + 1)]
+        return [(block, sel) for block, sel in found if sel.any()]
+    return [(block, blocks == block) for block in np.unique(blocks).tolist()]
 
 
-def block_sum(counts: Callable[[I64], npt.ArrayLike], lo: int, hi: int) -> int:
-    return int(np.asarray(counts(np.arange(lo, hi, dtype=np.int64)), dtype=np.int64).sum())
+def block_sum(counts: Callable[[I64], npt.ArrayLike], first: int, end: int) -> int:
+    """The children of parents ``first..end-1``."""
+    return int(np.asarray(counts(np.arange(first, end, dtype=np.int64)), dtype=np.int64).sum())
 
 
-def blocks_of(n: int, block: int = PARENT_BLOCK) -> list[tuple[int, int]]:
-    """The parent blocks of a BlockPrefix over ``n`` parents."""
-    return [(lo, min(n, lo + block)) for lo in range(0, n, block)]
+def blocks_of(n_parents: int, block: int = PARENT_BLOCK) -> list[tuple[int, int]]:
+    """The parent blocks of a BlockPrefix over ``n_parents`` parents: (first, end), end
+    excluded."""
+    return [(first, min(n_parents, first + block)) for first in range(0, n_parents, block)]
 
 
 class Interleaved:
@@ -163,14 +165,16 @@ class Interleaved:
 
     def __init__(
         self,
-        n: int,
+        n_parents: int,
         flags: Callable[[I64], npt.NDArray[np.bool_]],
         totals: Sequence[int] | None = None,
     ) -> None:
         self.flags = flags
         # A block's flags are made once, for its child counts, and gathered by by_kind.
         self._blocks: BlockCache[int, npt.NDArray[np.bool_]] = BlockCache(4)
-        self.prefix = BlockPrefix(n, lambda a: self._block(a).sum(axis=1), totals=totals)
+        self.prefix = BlockPrefix(
+            n_parents, lambda parents: self._block(parents).sum(axis=1), totals=totals
+        )
         self.total = self.prefix.total
 
     def _block(self, parents: I64) -> npt.NDArray[np.bool_]:
@@ -181,15 +185,15 @@ class Interleaved:
 
     def flags_at(self, parent: I64) -> npt.NDArray[np.bool_]:
         """The flags of any ``parent``s, gathered from their blocks' flags."""
-        size, n = self.prefix.block, self.prefix.n
+        size, n_parents = self.prefix.block, self.prefix.n
         blocks = parent // size
         out: npt.NDArray[np.bool_] | None = None
-        for b, sel in _by_block(blocks):
-            lo = b * size
-            flags = self._block(np.arange(lo, min(n, lo + size), dtype=np.int64))
+        for block, sel in _by_block(blocks):
+            first = block * size
+            flags = self._block(np.arange(first, min(n_parents, first + size), dtype=np.int64))
             if out is None:
                 out = np.empty((len(parent), flags.shape[1]), dtype=bool)
-            out[sel] = flags[parent[sel] - lo]
+            out[sel] = flags[parent[sel] - first]
         return out if out is not None else self.flags(parent)
 
     def locate(self, child: npt.ArrayLike) -> tuple[I64, I64]:
@@ -204,10 +208,10 @@ class Interleaved:
         seen = np.cumsum(self.flags_at(parent), axis=1)
         kind = np.argmax(seen > ordinal[:, None], axis=1)
         groups = []
-        for k in range(seen.shape[1]):
-            sel = np.flatnonzero(kind == k)
+        for number in range(seen.shape[1]):
+            sel = np.flatnonzero(kind == number)
             if len(sel):
-                groups.append((k, rows[sel], parent[sel]))
+                groups.append((number, rows[sel], parent[sel]))
         return groups
 
 
@@ -219,17 +223,17 @@ class Sources:
 
     @property
     def total(self) -> int:
-        return sum(ci.total for _, ci in self.parts)
+        return sum(children.total for _, children in self.parts)
 
     def split(self, start: int, stop: int) -> list[tuple[str, I64, I64, I64]]:
         """For rows start..stop-1: (kind, row numbers, parent indices, ordinals) per kind."""
         out = []
         base = 0
-        for kind, ci in self.parts:
-            lo, hi = max(start, base), min(stop, base + ci.total)
-            if lo < hi:
-                rows = np.arange(lo, hi, dtype=np.int64)
-                parent, ordinal = ci.locate(rows - base)
+        for kind, children in self.parts:
+            first, end = max(start, base), min(stop, base + children.total)
+            if first < end:
+                rows = np.arange(first, end, dtype=np.int64)
+                parent, ordinal = children.locate(rows - base)
                 out.append((kind, rows, parent, ordinal))
-            base += ci.total
+            base += children.total
         return out

@@ -40,27 +40,32 @@ class Layout:
     def offset(self, role: str) -> int:
         return sum(self.counts[: ROLES.index(role)])
 
-    def role_index(self, u: I64) -> I64:
+    def role_index(self, user: I64) -> I64:
         bounds = np.cumsum(self.counts)
-        return np.searchsorted(bounds, u, side="right").astype(np.int64)
+        return np.searchsorted(bounds, user, side="right").astype(np.int64)
 
     def users_of(self, *roles: str) -> I64:
         return np.concatenate(
-            [np.arange(self.offset(r), self.offset(r) + self.counts[ROLES.index(r)]) for r in roles]
+            [
+                np.arange(self.offset(role), self.offset(role) + self.counts[ROLES.index(role)])
+                for role in roles
+            ]
         ).astype(np.int64)
 
 
 def layout(ctx: Context) -> Layout:
-    n = ctx.counts
-    return Layout((n.admins, n.supervisors, n.staff, n.doctors, n.patients))
+    counts = ctx.counts
+    return Layout(
+        (counts.admins, counts.supervisors, counts.staff, counts.doctors, counts.patients)
+    )
 
 
 class People:
-    """Facts about the people behind user indices ``u`` (vectorised)."""
+    """Facts about the people behind user indices ``user`` (kept as ``u``), vectorised."""
 
-    def __init__(self, ctx: Context, u: I64) -> None:
+    def __init__(self, ctx: Context, user: I64) -> None:
         self.ctx = ctx
-        self.u = np.asarray(u, dtype=np.int64)
+        self.u = np.asarray(user, dtype=np.int64)
         self.lay: Layout = ctx.cached("layout", lambda: layout(ctx))
         self.role = self.lay.role_index(self.u)
         self.pools = pools(ctx)
@@ -68,8 +73,8 @@ class People:
         self.origin = ctx.mix("users", "origin", self.u, n_users, ORIGIN_WEIGHTS)
         arab = self.origin <= 1
         arab_fraction = ORIGIN_WEIGHTS[0] + ORIGIN_WEIGHTS[1]
-        q = min(1.0, ctx.profile.arabic_share / arab_fraction)
-        self.arabic = arab & ctx.share("users", "language", self.u, n_users, q)
+        arabic_among_arabs = min(1.0, ctx.profile.arabic_share / arab_fraction)
+        self.arabic = arab & ctx.share("users", "language", self.u, n_users, arabic_among_arabs)
 
     # The rest is made when first asked for: many child tables need only a person's
     # language or sex, and names and ages are most of a People's cost.
@@ -84,26 +89,25 @@ class People:
     @cached_property
     def _names(self) -> tuple[I64, I64, I64]:
         """Indices of (first, father's, family) name in the name pools."""
-        s, pl_ = self.ctx.stream, self.pools
-        combos = [(g, o) for g in GENDERS for o in ORIGINS]
+        names = self.pools
+
+        def draw(purpose: str) -> npt.NDArray[np.float64]:
+            return self.ctx.stream("users", purpose).uniform(self.u)
+
+        combos = [(gender, origin) for gender in GENDERS for origin in ORIGINS]
         gender_code = self.female.astype(np.int64)
         first = pool_pick(
-            pl_.first,
-            combos,
-            gender_code * len(ORIGINS) + self.origin,
-            s("users", "first").uniform(self.u),
+            names.first, combos, gender_code * len(ORIGINS) + self.origin, draw("first")
         )
-        father = pool_pick(pl_.first, combos, self.origin, s("users", "father").uniform(self.u))
+        father = pool_pick(names.first, combos, self.origin, draw("father"))
         # A son is rarely named after his own father: draw again on a clash.
         for attempt in range(4):
             clash = father == first
             if not clash.any():
                 break
-            again = pool_pick(
-                pl_.first, combos, self.origin, s("users", f"father_again{attempt}").uniform(self.u)
-            )
+            again = pool_pick(names.first, combos, self.origin, draw(f"father_again{attempt}"))
             father = np.where(clash, again, father)
-        family = pool_pick(pl_.family, ORIGINS, self.origin, s("users", "family").uniform(self.u))
+        family = pool_pick(names.family, ORIGINS, self.origin, draw("family"))
         return first, father, family
 
     @property
@@ -121,21 +125,21 @@ class People:
     @cached_property
     def age_years(self) -> npt.NDArray[np.float64]:
         """Ages: children and adults among patients by layout (see ``patient_groups``)."""
-        ctx, s, n = self.ctx, self.ctx.stream, len(self.u)
+        ctx, n_rows = self.ctx, len(self.u)
         n_users = self.lay.users
-        age_u = s("users", "age").uniform(self.u)
-        lo = np.full(n, 24.0)
-        hi = np.full(n, 58.0)
-        lo[self.role == ROLES.index("doctor")] = 30.0
-        hi[self.role == ROLES.index("doctor")] = 66.0
+        age_draw = ctx.stream("users", "age").uniform(self.u)
+        youngest = np.full(n_rows, 24.0)
+        oldest = np.full(n_rows, 58.0)
+        youngest[self.role == ROLES.index("doctor")] = 30.0
+        oldest[self.role == ROLES.index("doctor")] = 66.0
         child = self.is_child()
         adult = (self.role == ROLES.index("patient")) & ~child
         bands = ctx.profile.tables.patients.adult_ages
         edges = np.array([age_band(label) for label in bands], dtype=np.float64)
         band = ctx.mix("users", "adult_age", self.u, n_users, list(bands.values()))
-        lo[adult], hi[adult] = edges[band[adult], 0], edges[band[adult], 1] - 0.01
-        lo[child], hi[child] = 0.1, 17.9
-        age: npt.NDArray[np.float64] = lo + (hi - lo) * age_u
+        youngest[adult], oldest[adult] = edges[band[adult], 0], edges[band[adult], 1] - 0.01
+        youngest[child], oldest[child] = 0.1, 17.9
+        age: npt.NDArray[np.float64] = youngest + (oldest - youngest) * age_draw
         return age
 
     @cached_property
@@ -160,9 +164,9 @@ class People:
         return self.ctx.stream("users", "phone").integers(self.u, 0, 100_000_000)
 
     def is_child(self) -> npt.NDArray[np.bool_]:
-        p = self.u - self.lay.offset("patient")
+        patient = self.u - self.lay.offset("patient")
         n_child = patient_groups(self.ctx)[0]
-        child: npt.NDArray[np.bool_] = (self.role == ROLES.index("patient")) & (p < n_child)
+        child: npt.NDArray[np.bool_] = (self.role == ROLES.index("patient")) & (patient < n_child)
         return child
 
     # -- names ------------------------------------------------------------------------
@@ -228,22 +232,24 @@ def adult_sexes(ctx: Context) -> tuple[int, int]:
     return int(men), int(women)
 
 
-def patient_female(ctx: Context, p: I64) -> npt.NDArray[np.bool_]:
-    """Sex of patients ``p`` (values outside 0..patients-1 give False), in exact shares among
+def patient_female(ctx: Context, patient: I64) -> npt.NDArray[np.bool_]:
+    """Sex of patients ``patient`` (values outside 0..patients-1 give False), in exact shares among
     children and among adults. Adult women are a quota over adult indexes, so scheduling can
     find the k-th woman (keys.quota_member) for the specialities that see women only."""
     n_child, n_adult = patient_groups(ctx)
     share = ctx.profile.tables.patients.female_share
-    p = np.asarray(p, dtype=np.int64)
-    child = (p >= 0) & (p < n_child)
-    adult = (p >= n_child) & (p < n_child + n_adult)
-    girls = ctx.share("patients", "child_female", np.where(child, p, 0), max(1, n_child), share)
+    patient = np.asarray(patient, dtype=np.int64)
+    child = (patient >= 0) & (patient < n_child)
+    adult = (patient >= n_child) & (patient < n_child + n_adult)
+    girls = ctx.share(
+        "patients", "child_female", np.where(child, patient, 0), max(1, n_child), share
+    )
     women = (
         keys.quota(
             ctx.seed,
             ctx.namespace,
             *ADULT_SEX,
-            idx=np.where(adult, p - n_child, 0),
+            idx=np.where(adult, patient - n_child, 0),
             n=max(1, n_adult),
             weights=(1.0 - share, share),
         )
@@ -257,22 +263,21 @@ def patient_groups(ctx: Context) -> tuple[int, int]:
     """(children, adults) among patients: children take the first patient indices."""
 
     def build() -> tuple[int, int]:
-        p = ctx.profile.tables.patients
-        n = ctx.counts.patients
-        n_child = round(n * p.child_share)
-        return n_child, n - n_child
+        n_patients = ctx.counts.patients
+        n_child = round(n_patients * ctx.profile.tables.patients.child_share)
+        return n_child, n_patients - n_child
 
     result: tuple[int, int] = ctx.cached("patient_groups", build)
     return result
 
 
 # -- patients -----------------------------------------------------------------------------------
-def insurer_of(ctx: Context, p: I64) -> I64:
+def insurer_of(ctx: Context, patient: I64) -> I64:
     """The patient's insurer (index into the insurers vocabulary), or -1 if uninsured."""
-    t = ctx.profile.tables.patients
-    insured = ctx.share("patients", "insured", p, ctx.counts.patients, t.insured_share)
-    weights = [float(r["market_weight"]) for r in ctx.vocab.insurers]
-    which = ctx.stream("patients", "insurer").choice(p, weights)
+    share = ctx.profile.tables.patients.insured_share
+    insured = ctx.share("patients", "insured", patient, ctx.counts.patients, share)
+    weights = [float(row["market_weight"]) for row in ctx.vocab.insurers]
+    which = ctx.stream("patients", "insurer").choice(patient, weights)
     return np.where(insured, which, -1)
 
 

@@ -15,6 +15,7 @@ from moeen_synth.errors import UsageError
 from moeen_synth.keys import F64
 from moeen_synth.models.columns import text_column
 from moeen_synth.models.context import Context
+from moeen_synth.vocab import Vocab
 
 I64 = npt.NDArray[np.int64]
 
@@ -34,60 +35,80 @@ class Pools:
     columns as polars Series to gather from, districts grouped by city."""
 
     def __init__(self, ctx: Context) -> None:
-        v = ctx.vocab
+        vocab = ctx.vocab
+        self._names(vocab)
+        self._places(vocab)
 
-        def group(o: str) -> str:
-            return "arab" if o in ("saudi", "arab") else o
+    def _names(self, vocab: Vocab) -> None:
+        """Name pools by gender and origin (Saudis draw from the Arab names), and the names'
+        text columns."""
+
+        def group(origin: str) -> str:
+            return "arab" if origin in ("saudi", "arab") else origin
 
         self.first = {
-            (g, o): np.array(
+            (gender, origin): np.array(
                 [
-                    i
-                    for i, r in enumerate(v.first_names)
-                    if r["gender"] == g and r["origin"] == group(o)
+                    index
+                    for index, row in enumerate(vocab.first_names)
+                    if row["gender"] == gender and row["origin"] == group(origin)
                 ],
                 dtype=np.int64,
             )
-            for g in GENDERS
-            for o in ORIGINS
+            for gender in GENDERS
+            for origin in ORIGINS
         }
         self.family = {
-            o: np.array(
-                [i for i, r in enumerate(v.family_names) if r["origin"] == group(o)], dtype=np.int64
+            origin: np.array(
+                [
+                    index
+                    for index, row in enumerate(vocab.family_names)
+                    if row["origin"] == group(origin)
+                ],
+                dtype=np.int64,
             )
-            for o in ORIGINS
+            for origin in ORIGINS
         }
         for name, pool in [*self.first.items(), *self.family.items()]:
             if len(pool) == 0:
                 raise UsageError(f"vocabulary has no names for {name}")
-        self.first_ar = text_column(v.first_names, "name_ar")
-        self.first_en = text_column(v.first_names, "name_en")
-        self.first_ascii = pl.Series([_ascii(r["name_en"]) for r in v.first_names])
-        self.family_ar = text_column(v.family_names, "name_ar")
-        self.family_en = text_column(v.family_names, "name_en")
-        self.family_ascii = pl.Series([_ascii(r["name_en"]) for r in v.family_names])
-        weights = np.array([float(c["population_weight"]) for c in v.cities])
+        self.first_ar = text_column(vocab.first_names, "name_ar")
+        self.first_en = text_column(vocab.first_names, "name_en")
+        self.first_ascii = pl.Series([_ascii(row["name_en"]) for row in vocab.first_names])
+        self.family_ar = text_column(vocab.family_names, "name_ar")
+        self.family_en = text_column(vocab.family_names, "name_en")
+        self.family_ascii = pl.Series([_ascii(row["name_en"]) for row in vocab.family_names])
+
+    def _places(self, vocab: Vocab) -> None:
+        """Cities with their population weights, districts grouped by city, streets."""
+        weights = np.array([float(city["population_weight"]) for city in vocab.cities])
         self.city_weights = weights / weights.sum()
-        codes = [c["city_code"] for c in v.cities]
+        codes = [city["city_code"] for city in vocab.cities]
         by_city = sorted(
-            range(len(v.districts)), key=lambda i: codes.index(v.districts[i]["city_code"])
+            range(len(vocab.districts)),
+            key=lambda district: codes.index(vocab.districts[district]["city_code"]),
         )
-        counts = np.array([sum(1 for d in v.districts if d["city_code"] == c) for c in codes])
+        counts = np.array(
+            [
+                sum(1 for district in vocab.districts if district["city_code"] == code)
+                for code in codes
+            ]
+        )
         if (counts == 0).any():
             raise UsageError("vocabulary: every city in cities.csv needs a district")
         self.district_flat = np.array(by_city, dtype=np.int64)
         self.district_start = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
         self.district_count = counts.astype(np.int64)
         self.city_ar, self.city_en = (
-            text_column(v.cities, "name_ar"),
-            text_column(v.cities, "name_en"),
+            text_column(vocab.cities, "name_ar"),
+            text_column(vocab.cities, "name_en"),
         )
-        self.postal_prefix = text_column(v.cities, "postal_prefix")
-        self.district_ar = text_column(v.districts, "name_ar")
-        self.district_en = text_column(v.districts, "name_en")
+        self.postal_prefix = text_column(vocab.cities, "postal_prefix")
+        self.district_ar = text_column(vocab.districts, "name_ar")
+        self.district_en = text_column(vocab.districts, "name_en")
         self.street_ar, self.street_en = (
-            text_column(v.streets, "name_ar"),
-            text_column(v.streets, "name_en"),
+            text_column(vocab.streets, "name_ar"),
+            text_column(vocab.streets, "name_en"),
         )
 
 
@@ -96,13 +117,13 @@ def pools(ctx: Context) -> Pools:
     return result
 
 
-def pool_pick(pool_of: Mapping[Any, I64], keys: Sequence[Any], code: I64, u: F64) -> I64:
-    """For each row, an element of the pool ``keys[code]`` chosen by ``u`` in [0, 1)."""
+def pool_pick(pool_of: Mapping[Any, I64], keys: Sequence[Any], code: I64, draw: F64) -> I64:
+    """For each row, an element of the pool ``keys[code]`` chosen by ``draw`` in [0, 1)."""
     out = np.empty(len(code), dtype=np.int64)
-    for c in np.unique(code).tolist():
-        sel = code == c
-        pool = pool_of[keys[c]]
-        out[sel] = pool[(u[sel] * len(pool)).astype(np.int64)]
+    for value in np.unique(code).tolist():
+        sel = code == value
+        pool = pool_of[keys[value]]
+        out[sel] = pool[(draw[sel] * len(pool)).astype(np.int64)]
     return out
 
 

@@ -36,11 +36,11 @@ class Calendar:
     future: I64
 
 
-def coprime_step(n: int) -> int:
-    """A step near n / golden ratio with no factor in common with ``n``: stepping by it
-    visits every one of ``n`` places once, spread out."""
-    step = max(1, int(n * 0.6180339887)) | 1
-    while math.gcd(step, n) != 1:
+def coprime_step(places: int) -> int:
+    """A step near places / golden ratio with no factor in common with ``places``: stepping
+    by it visits every one of ``places`` places once, spread out."""
+    step = max(1, int(places * 0.6180339887)) | 1
+    while math.gcd(step, places) != 1:
         step += 2
     return step
 
@@ -49,14 +49,14 @@ def calendars(ctx: Context) -> list[Calendar]:
     """One calendar per shift of the profile, in its order."""
 
     def build() -> list[Calendar]:
-        pr = ctx.profile
-        first_day = (ctx.as_of + RIYADH_OFFSET) // DAY - pr.history_days
-        last_day = (ctx.as_of + RIYADH_OFFSET) // DAY + pr.future_days
+        profile = ctx.profile
+        first_day = (ctx.as_of + RIYADH_OFFSET) // DAY - profile.history_days
+        last_day = (ctx.as_of + RIYADH_OFFSET) // DAY + profile.future_days
         days = np.arange(first_day, last_day + 1, dtype=np.int64)
         weekday = (days + 3) % 7  # 1970-01-01 was a Thursday (weekday 3)
         days = days[np.isin(weekday, WORK_WEEKDAYS)]
         out = []
-        for shift in pr.tables.doctors.shifts.values():
+        for shift in profile.tables.doctors.shifts.values():
             opens, closes = clock_minutes(shift.start) * MINUTE, clock_minutes(shift.end) * MINUTE
             offsets = np.arange(opens, closes, SLOT, dtype=np.int64)
             starts = (days[:, None] * DAY - RIYADH_OFFSET + offsets[None, :]).ravel()
@@ -81,10 +81,12 @@ def check_capacity(ctx: Context) -> None:
     counts = ctx.counts
     slots_needed = -(-counts.appointments // counts.doctors)
     # The same exact split as slot_times makes.
-    need_past, need_future = (int(x) for x in keys.apportion(slots_needed, _past_and_future(ctx)))
+    split = keys.apportion(slots_needed, _past_and_future(ctx))
+    need_past, need_future = (int(count) for count in split)
     used = set(doctor_facts(ctx).shift.tolist())
-    for i, (name, cal) in enumerate(zip(tables.doctors.shifts, calendars(ctx), strict=True)):
-        if i not in used:
+    shifts = zip(tables.doctors.shifts, calendars(ctx), strict=True)
+    for number, (name, cal) in enumerate(shifts):
+        if number not in used:
             continue
         for label, have, need in (
             ("past", len(cal.past), need_past),
@@ -118,8 +120,8 @@ def slot_times(ctx: Context, doctor: I64, slot: I64) -> tuple[Mask, I64]:
     future = kind == 1
     shift = doctor_facts(ctx).shift[doctor]
     start = np.zeros_like(slot)
-    for i, cal in enumerate(calendars(ctx)):
-        on_shift = shift == i
+    for number, cal in enumerate(calendars(ctx)):
+        on_shift = shift == number
         if not on_shift.any():
             continue
         ranks = rank[on_shift]

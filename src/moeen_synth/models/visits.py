@@ -1,10 +1,11 @@
 """The visit model: what follows from an appointment's index, which six tables hang from.
 
-``AppointmentFacts`` of appointments ``a``: doctor, slot, time and patient (``slots``), status,
-type, fee, insurance, payment, claim and clinical outcome. ``Ranks`` ranks each appointment
-among those of its kind, so mixes within a kind hold exact shares. The census counts, per
-block of appointments, the children that the child tables declare (``Context.census``), and
-``child_layout`` lays those children out appointment after appointment.
+``AppointmentFacts`` of appointments (their indices in ``.a``): doctor, slot, time and
+patient (``slots``), status, type, fee, insurance, payment, claim and clinical outcome.
+``Ranks`` ranks each appointment among those of its kind, so mixes within a kind hold exact
+shares. The census counts, per block of appointments, the children that the child tables
+declare (``Context.census``), and ``child_layout`` lays those children out appointment after
+appointment.
 """
 
 from __future__ import annotations
@@ -40,12 +41,12 @@ Mask = npt.NDArray[np.bool_]
 class AppointmentCore:
     """What follows from an appointment's index alone: doctor, slot, time, patient, status."""
 
-    def __init__(self, ctx: Context, a: I64) -> None:
+    def __init__(self, ctx: Context, appointment: I64) -> None:
         self.ctx = ctx
-        self.a = a = np.asarray(a, dtype=np.int64)
+        self.a = appointment = np.asarray(appointment, dtype=np.int64)
         doctors = ctx.counts.doctors
-        self.doctor = a % doctors
-        slot = a // doctors
+        self.doctor = appointment % doctors
+        slot = appointment // doctors
         self.future, self.start = slot_times(ctx, self.doctor, slot)
         self.end = self.start + SLOT
         self.patient = slot_patients(ctx, self.doctor, slot)
@@ -54,17 +55,21 @@ class AppointmentCore:
     def _outcome(self) -> None:
         """Status and type in the profile's exact mixes, fee, booking time, and whether the
         visit goes to insurance, is paid ahead online, or is paid at the desk."""
-        ctx, a = self.ctx, self.a
+        ctx, appointment = self.ctx, self.a
         visits = ctx.profile.tables.appointments
-        n = ctx.counts.appointments
+        n_appointments = ctx.counts.appointments
         past = ctx.mix(
-            "appointments", "past_status", a, n, weights(visits.past_status, domains.PAST_STATUSES)
+            "appointments",
+            "past_status",
+            appointment,
+            n_appointments,
+            weights(visits.past_status, domains.PAST_STATUSES),
         )
         future = ctx.mix(
             "appointments",
             "future_status",
-            a,
-            n,
+            appointment,
+            n_appointments,
             weights(visits.future_status, domains.FUTURE_STATUSES),
         )
         self.status = np.where(
@@ -72,23 +77,27 @@ class AppointmentCore:
             STATUS.codes(domains.FUTURE_STATUSES)[future],
             STATUS.codes(domains.PAST_STATUSES)[past],
         )
-        self.type = ctx.mix("appointments", "type", a, n, weights(visits.types, TYPE.names)).astype(
-            np.int8
-        )
+        self.type = ctx.mix(
+            "appointments", "type", appointment, n_appointments, weights(visits.types, TYPE.names)
+        ).astype(np.int8)
         self.fee = doctor_facts(ctx).fee_halalas[self.doctor]
         # Booked before the visit and never after as_of.
-        booked = self.start - ctx.stream("appointments", "booked").integers(a, 2 * HOUR, 21 * DAY)
+        booked = self.start - ctx.stream("appointments", "booked").integers(
+            appointment, 2 * HOUR, 21 * DAY
+        )
         self.created = np.minimum(
-            booked, ctx.as_of - ctx.stream("appointments", "lag").integers(a, 10 * MINUTE, 3 * DAY)
+            booked,
+            ctx.as_of
+            - ctx.stream("appointments", "lag").integers(appointment, 10 * MINUTE, 3 * DAY),
         )
         self.insurer = insurer_of(ctx, self.patient)
         self.tries_insurance = (self.insurer >= 0) & ctx.share(
-            "appointments", "use_insurance", a, n, visits.insurance_share
+            "appointments", "use_insurance", appointment, n_appointments, visits.insurance_share
         )
         self.completed = self.status == STATUS.completed
         self.has_claim = self.tries_insurance & (self.completed | (self.status == STATUS.confirmed))
         self.prepaid = (
-            ctx.share("appointments", "prepaid", a, n, visits.prepaid_share)
+            ctx.share("appointments", "prepaid", appointment, n_appointments, visits.prepaid_share)
             & ~self.tries_insurance
             & STATUS.isin(self.status, "confirmed", "cancelled")
         )
@@ -109,27 +118,29 @@ class Ranks:
     FLAGS = ("completed", "has_claim", "self_pay", "prepaid")
 
     def __init__(self, ctx: Context) -> None:
-        n = ctx.counts.appointments
+        n_appointments = ctx.counts.appointments
         # The four prefixes ask for the same parent blocks: one AppointmentCore answers all
         # four, and the flags (four booleans per appointment) are kept for a few blocks.
         self._flags: BlockCache[tuple[int, int], dict[str, Mask]] = BlockCache(_FLAG_CACHE_BLOCKS)
         # One pass over the appointments counts all four kinds per block.
         totals: dict[str, list[int]] = {name: [] for name in self.FLAGS}
-        for lo, hi in blocks_of(n):
-            core = AppointmentCore(ctx, np.arange(lo, hi, dtype=np.int64))
+        for first, end in blocks_of(n_appointments):
+            core = AppointmentCore(ctx, np.arange(first, end, dtype=np.int64))
             self.offer(core)
             for name in self.FLAGS:
                 totals[name].append(int(getattr(core, name).sum()))
 
-        def flags_of(a: I64) -> dict[str, Mask]:
+        def flags_of(appointment: I64) -> dict[str, Mask]:
             def compute() -> dict[str, Mask]:
-                return self._flags_of(AppointmentCore(ctx, a))
+                return self._flags_of(AppointmentCore(ctx, appointment))
 
-            key = self._key(a)
+            key = self._key(appointment)
             return compute() if key is None else self._flags.get(key, compute)
 
         def flag(name: str) -> BlockPrefix:
-            return BlockPrefix(n, lambda a: flags_of(a)[name], totals=totals[name])
+            return BlockPrefix(
+                n_appointments, lambda appointment: flags_of(appointment)[name], totals=totals[name]
+            )
 
         self.completed = flag("completed")
         self.claim = flag("has_claim")
@@ -137,11 +148,12 @@ class Ranks:
         self.prepaid = flag("prepaid")
 
     @staticmethod
-    def _key(a: I64) -> tuple[int, int] | None:
+    def _key(appointment: I64) -> tuple[int, int] | None:
         """The cache key of a run of consecutive appointments (blocks are such runs)."""
-        if not len(a) or int(a[-1]) - int(a[0]) + 1 != len(a):
+        count = len(appointment)
+        if not count or int(appointment[-1]) - int(appointment[0]) + 1 != count:
             return None
-        return int(a[0]), len(a)
+        return int(appointment[0]), count
 
     def _flags_of(self, core: AppointmentCore) -> dict[str, Mask]:
         return {name: getattr(core, name) for name in self.FLAGS}
@@ -160,10 +172,11 @@ def ranks(ctx: Context) -> Ranks:
 
 
 class AppointmentFacts(AppointmentCore):
-    """Everything derivable about appointments ``a``: money, claim and clinical outcome."""
+    """Everything derivable about appointments ``appointment`` (kept as ``a``): money, claim
+    and clinical outcome."""
 
-    def __init__(self, ctx: Context, a: I64) -> None:
-        super().__init__(ctx, a)
+    def __init__(self, ctx: Context, appointment: I64) -> None:
+        super().__init__(ctx, appointment)
         ranked = ranks(ctx)
         ranked.offer(self)
         self._claim(ranked)
@@ -172,12 +185,12 @@ class AppointmentFacts(AppointmentCore):
 
     def _claim(self, ranked: Ranks) -> None:
         """A claim's outcome (drafts for visits to come) and the amount approved."""
-        ctx, a = self.ctx, self.a
+        ctx, appointment = self.ctx, self.a
         claims = ctx.profile.tables.insurance_claims
         outcome = ctx.mix(
             "insurance_claims",
             "status",
-            ranked.claim.rank(a),
+            ranked.claim.rank(appointment),
             ranked.claim.total,
             weights(claims.status, domains.CLAIM_OUTCOMES),
         )
@@ -186,7 +199,7 @@ class AppointmentFacts(AppointmentCore):
             CLAIM_STATUS.codes(domains.CLAIM_OUTCOMES)[outcome],
             np.where(self.has_claim, CLAIM_STATUS.draft, -1),
         ).astype(np.int8)
-        full = ctx.stream("insurance_claims", "full").uniform(a) < 0.6
+        full = ctx.stream("insurance_claims", "full").uniform(appointment) < 0.6
         approved_share = np.where(full, 1.0, claims.coverage)
         self.approved_amount = np.where(
             CLAIM_STATUS.isin(self.claim_status, "approved", "paid"),
@@ -196,18 +209,24 @@ class AppointmentFacts(AppointmentCore):
 
     def _payment(self, ranked: Ranks) -> None:
         """How the visit is paid, whether it is paid yet, and how much."""
-        ctx, a = self.ctx, self.a
+        ctx, appointment = self.ctx, self.a
         self_pay = PAYMENT_METHOD.codes(domains.SELF_PAY_METHODS)[
             ctx.mix(
                 "appointments",
                 "method",
-                ranked.self_pay.rank(a),
+                ranked.self_pay.rank(appointment),
                 ranked.self_pay.total,
                 weights(ctx.profile.tables.appointments.self_pay_methods, domains.SELF_PAY_METHODS),
             )
         ]
         online = np.where(
-            ctx.share("appointments", "online", ranked.prepaid.rank(a), ranked.prepaid.total, 0.5),
+            ctx.share(
+                "appointments",
+                "online",
+                ranked.prepaid.rank(appointment),
+                ranked.prepaid.total,
+                0.5,
+            ),
             PAYMENT_METHOD.card,
             PAYMENT_METHOD.bank_transfer,
         )
@@ -227,7 +246,7 @@ class AppointmentFacts(AppointmentCore):
             | (cancelled & ~self.prepaid)
         )
         self.payment_method[unpaid_yet] = -1
-        self.payment_status = np.full(len(a), PAYMENT_STATUS.unpaid, dtype=np.int8)
+        self.payment_status = np.full(len(appointment), PAYMENT_STATUS.unpaid, dtype=np.int8)
         self.payment_status[self.self_pay | (self.completed & rejected)] = PAYMENT_STATUS.paid
         self.payment_status[self.prepaid & ~cancelled] = PAYMENT_STATUS.paid
         self.payment_status[claim_paid] = np.where(
@@ -241,9 +260,9 @@ class AppointmentFacts(AppointmentCore):
 
     def _clinical(self, ranked: Ranks) -> None:
         """Which completed visits end with a prescription, a lab test, a follow-up."""
-        ctx, a = self.ctx, self.a
+        ctx, appointment = self.ctx, self.a
         records = ctx.profile.tables.medical_records
-        rank, total = ranked.completed.rank(a), ranked.completed.total
+        rank, total = ranked.completed.rank(appointment), ranked.completed.total
         self.has_rx = self.completed & ctx.share(
             "medical_records", "rx", rank, total, records.prescription_share
         )
@@ -279,22 +298,23 @@ class AppointmentFacts(AppointmentCore):
 _FACTS_CACHE_BLOCKS = 4  # 7 MiB each at most; the interleaved walk needs about 2
 
 
-def facts_for(ctx: Context, a: I64) -> AppointmentFacts:
-    """AppointmentFacts for ``a``, memoised when ``a`` is a whole parent block: the unit in
-    which BlockPrefix asks, so the several child layouts over appointments share one."""
-    n = ctx.counts.appointments
+def facts_for(ctx: Context, appointment: I64) -> AppointmentFacts:
+    """AppointmentFacts for ``appointment``, memoised when it is a whole parent block: the
+    unit in which BlockPrefix asks, so the several child layouts over appointments share
+    one."""
+    n_appointments = ctx.counts.appointments
     whole = (
-        len(a) > 0
-        and int(a[0]) % PARENT_BLOCK == 0
-        and (len(a) == min(PARENT_BLOCK, n - int(a[0])))
-        and int(a[-1]) - int(a[0]) + 1 == len(a)
+        len(appointment) > 0
+        and int(appointment[0]) % PARENT_BLOCK == 0
+        and (len(appointment) == min(PARENT_BLOCK, n_appointments - int(appointment[0])))
+        and int(appointment[-1]) - int(appointment[0]) + 1 == len(appointment)
     )
     if not whole:
-        return AppointmentFacts(ctx, a)
+        return AppointmentFacts(ctx, appointment)
     cache: BlockCache[int, AppointmentFacts] = ctx.cached(
         "facts_blocks", lambda: BlockCache(_FACTS_CACHE_BLOCKS)
     )
-    return cache.get(int(a[0]), lambda: AppointmentFacts(ctx, a))
+    return cache.get(int(appointment[0]), lambda: AppointmentFacts(ctx, appointment))
 
 
 class GatheredFacts(AppointmentFacts):
@@ -318,8 +338,8 @@ class GatheredFacts(AppointmentFacts):
         if len(self._parts) == 1:
             return values[0][self._parts[0][2]]
         column = np.empty((self._rows, *values[0].shape[1:]), dtype=values[0].dtype)
-        for (positions, _, at), value in zip(self._parts, values, strict=True):
-            column[positions] = value[at]
+        for (positions, _, block_positions), value in zip(self._parts, values, strict=True):
+            column[positions] = value[block_positions]
         return column
 
     def __getattr__(self, name: str) -> Any:
@@ -341,24 +361,26 @@ class GatheredFacts(AppointmentFacts):
         return result
 
 
-def appointment_facts(ctx: Context, a: npt.ArrayLike) -> AppointmentFacts:
-    """AppointmentFacts for any appointments ``a``, gathered from the memoised facts of
+def appointment_facts(ctx: Context, appointment: npt.ArrayLike) -> AppointmentFacts:
+    """AppointmentFacts for any appointments ``appointment``, gathered from the memoised facts of
     their parent blocks. Every fact is a function of its appointment's index alone, so a
     gathered row equals a computed one; child tables walk their parents in order, so the
     blocks they need are the ones just cached."""
-    a = np.asarray(a, dtype=np.int64)
-    n = ctx.counts.appointments
-    if len(a) == 0:
-        return AppointmentFacts(ctx, a)
-    block_of = a // PARENT_BLOCK
+    appointment = np.asarray(appointment, dtype=np.int64)
+    n_appointments = ctx.counts.appointments
+    if len(appointment) == 0:
+        return AppointmentFacts(ctx, appointment)
+    block_of = appointment // PARENT_BLOCK
     parts = []
-    for b in range(int(block_of.min()), int(block_of.max()) + 1):
-        sel = np.flatnonzero(block_of == b)
+    for number in range(int(block_of.min()), int(block_of.max()) + 1):
+        sel = np.flatnonzero(block_of == number)
         if len(sel):
-            lo = b * PARENT_BLOCK
-            block = facts_for(ctx, np.arange(lo, min(n, lo + PARENT_BLOCK), dtype=np.int64))
-            parts.append((sel, block, a[sel] - lo))
-    return GatheredFacts(ctx, len(a), parts)
+            first = number * PARENT_BLOCK
+            block = facts_for(
+                ctx, np.arange(first, min(n_appointments, first + PARENT_BLOCK), dtype=np.int64)
+            )
+            parts.append((sel, block, appointment[sel] - first))
+    return GatheredFacts(ctx, len(appointment), parts)
 
 
 Count = Callable[[AppointmentFacts], npt.ArrayLike]  # children per appointment
@@ -372,8 +394,8 @@ def census(ctx: Context) -> dict[str, list[int]]:
     def build() -> dict[str, list[int]]:
         counts: dict[str, Count] = dict(ctx.census)
         totals: dict[str, list[int]] = {name: [] for name in counts}
-        for lo, hi in blocks_of(ctx.counts.appointments):
-            facts = facts_for(ctx, np.arange(lo, hi, dtype=np.int64))
+        for first, end in blocks_of(ctx.counts.appointments):
+            facts = facts_for(ctx, np.arange(first, end, dtype=np.int64))
             for name, count in counts.items():
                 totals[name].append(int(np.asarray(count(facts), dtype=np.int64).sum()))
         return totals
@@ -395,7 +417,7 @@ def child_layout(ctx: Context, name: str) -> BlockPrefix:
         count = ctx.census[name]
         return BlockPrefix(
             ctx.counts.appointments,
-            lambda a: count(facts_for(ctx, a)),
+            lambda appointment: count(facts_for(ctx, appointment)),
             totals=census(ctx)[name],
         )
 
