@@ -15,7 +15,7 @@ from moeen_synth.models.context import DAY, HOUR, MINUTE, Context
 from moeen_synth.models.dates import date_texts, time_texts
 from moeen_synth.models.doctors import doctor_facts
 from moeen_synth.models.layout import I64, BlockPrefix
-from moeen_synth.models.people import People, insurer_of, layout
+from moeen_synth.models.people import People, insurer_of, layout, patients_with_one
 
 
 def flow_count(ctx: Context) -> int:
@@ -87,17 +87,9 @@ class ConversationFacts:
 
 def conversation_index(ctx: Context) -> BlockPrefix:
     """The patients who talked to the chatbot (one conversation each), in patient order."""
-
-    def build() -> BlockPrefix:
-        patients = ctx.counts.patients
-        share = ctx.profile.tables.activity.conversations_per_patient
-        return BlockPrefix(
-            patients,
-            lambda patient: ctx.share("chatbot_conversations", "who", patient, patients, share),
-        )
-
-    result: BlockPrefix = ctx.cached("conversation_index", build)
-    return result
+    return patients_with_one(
+        ctx, "chatbot_conversations", ctx.profile.tables.activity.conversations_per_patient
+    )
 
 
 def conversation_count(ctx: Context) -> int:

@@ -4,6 +4,7 @@ notification templates and translations (merged on their natural keys)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -27,27 +28,32 @@ def template_rows(ctx: Context) -> list[dict[str, str]]:
     return [row for row in ctx.vocab.templates if row["platform_default"] != "true"]
 
 
+def _configured(
+    ctx: Context,
+    table: str,
+    start: int,
+    step: int,
+    columns: dict[str, list[Any]],
+    texts: tuple[str, ...],
+) -> pl.DataFrame:
+    """Reference rows ``start...`` of ``table``: their ids, ``columns`` in order (``texts``
+    among them as strings, also when empty), and the times they were configured, ``step``
+    seconds apart from REFERENCE_TIME_DAYS before as_of."""
+    index = np.arange(start, start + len(next(iter(columns.values()))), dtype=np.int64)
+    when = ts(ctx.as_of - REFERENCE_TIME_DAYS * DAY + index * step)
+    return pl.DataFrame(
+        {"id": ctx.ids(table, index), **columns, "created_at": when, "updated_at": when},
+        schema_overrides=dict.fromkeys(texts, pl.String),
+    )
+
+
 def notification_templates(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     rows = template_rows(ctx)[start:stop]
-    idx = np.arange(start, stop, dtype=np.int64)
-    when = ctx.as_of - REFERENCE_TIME_DAYS * DAY + idx * HOUR
-    return pl.DataFrame(
-        {
-            "id": ctx.ids("notification_templates", idx),
-            "name": [row["name"] for row in rows],
-            "type": [row["type"] for row in rows],
-            "language": [row["language"] for row in rows],
-            "subject": [row["subject"] for row in rows],
-            "body": [row["body"] for row in rows],
-            "variables": js([row["variables"].split(";") for row in rows]),
-            "is_active": [True] * len(rows),
-            "created_at": ts(when),
-            "updated_at": ts(when),
-        },
-        schema_overrides={
-            column: pl.String for column in ("name", "type", "language", "subject", "body")
-        },
-    )
+    texts = ("name", "type", "language", "subject", "body")
+    columns: dict[str, list[Any]] = {name: [row[name] for row in rows] for name in texts}
+    columns["variables"] = js([row["variables"].split(";") for row in rows])
+    columns["is_active"] = [True] * len(rows)
+    return _configured(ctx, "notification_templates", start, HOUR, columns, texts)
 
 
 def translation_rows(ctx: Context) -> list[tuple[str, str, str, str]]:
@@ -61,23 +67,10 @@ def translation_rows(ctx: Context) -> list[tuple[str, str, str, str]]:
 
 def translations(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     rows = translation_rows(ctx)[start:stop]
-    idx = np.arange(start, stop, dtype=np.int64)
-    when = ctx.as_of - REFERENCE_TIME_DAYS * DAY + idx * MINUTE
-    return pl.DataFrame(
-        {
-            "id": ctx.ids("translations", idx),
-            "language_code": [row[0] for row in rows],
-            "key": [row[1] for row in rows],
-            "value": [row[2] for row in rows],
-            "namespace": [row[3] for row in rows],
-            "is_approved": [True] * len(rows),
-            "created_at": ts(when),
-            "updated_at": ts(when),
-        },
-        schema_overrides={
-            column: pl.String for column in ("language_code", "key", "value", "namespace")
-        },
-    )
+    texts = ("language_code", "key", "value", "namespace")
+    columns: dict[str, list[Any]] = {name: [row[i] for row in rows] for i, name in enumerate(texts)}
+    columns["is_approved"] = [True] * len(rows)
+    return _configured(ctx, "translations", start, MINUTE, columns, texts)
 
 
 def _setting_value(ctx: Context, row: dict[str, str]) -> str:
@@ -92,24 +85,15 @@ def _setting_value(ctx: Context, row: dict[str, str]) -> str:
 
 def system_settings(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     rows = ctx.vocab.settings[start:stop]
-    idx = np.arange(start, stop, dtype=np.int64)
-    when = ctx.as_of - REFERENCE_TIME_DAYS * DAY + idx * MINUTE
     admin = _admin_user(ctx)
-    return pl.DataFrame(
-        {
-            "id": ctx.ids("system_settings", idx),
-            "key": [row["key"] for row in rows],
-            "value": [_setting_value(ctx, row) for row in rows],
-            "type": [row["type"] for row in rows],
-            "description": [row["description"] for row in rows],
-            "is_public": [row["is_public"] == "true" for row in rows],
-            "category": [row["category"] for row in rows],
-            "updated_by": [admin] * len(rows),
-            "created_at": ts(when),
-            "updated_at": ts(when),
-        },
-        schema_overrides={
-            column: pl.String
-            for column in ("key", "value", "type", "description", "category", "updated_by")
-        },
-    )
+    columns: dict[str, list[Any]] = {
+        "key": [row["key"] for row in rows],
+        "value": [_setting_value(ctx, row) for row in rows],
+        "type": [row["type"] for row in rows],
+        "description": [row["description"] for row in rows],
+        "is_public": [row["is_public"] == "true" for row in rows],
+        "category": [row["category"] for row in rows],
+        "updated_by": [admin] * len(rows),
+    }
+    texts = ("key", "value", "type", "description", "category", "updated_by")
+    return _configured(ctx, "system_settings", start, MINUTE, columns, texts)

@@ -12,7 +12,7 @@ from moeen_synth.models.codes import PAYMENT_METHOD
 from moeen_synth.models.columns import js, json_objects, ts
 from moeen_synth.models.context import DAY, HOUR, MINUTE, Context
 from moeen_synth.models.layout import I64, BlockPrefix, Interleaved, blocks_of
-from moeen_synth.models.people import People, layout
+from moeen_synth.models.people import People, layout, patients_with_one
 from moeen_synth.models.visits import appointment_facts, census, child_layout
 
 # Documentation address blocks (RFC 5737): never a real client.
@@ -63,13 +63,12 @@ def audit_logs(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     net = stream("audit_logs", "net").integers(rows, 0, len(NETWORKS))
     host = stream("audit_logs", "host").integers(rows, 1, 255)
     agent = stream("audit_logs", "agent").integers(rows, 0, len(agents))
+    about = frame.select("action", "entity_type", "entity_id").to_dict()  # what each row logs
     return pl.DataFrame(
         {
             "id": ctx.ids("audit_logs", rows),
             "user_id": ctx.ids("users", frame["user"].to_numpy()),
-            "action": frame["action"],
-            "entity_type": frame["entity_type"],
-            "entity_id": frame["entity_id"],
+            **about,
             "old_values": pl.Series([None] * len(rows), dtype=pl.String),
             "new_values": frame["new_values"],
             "ip_address": networks.gather(net) + "." + pl.Series(host).cast(pl.String),
@@ -219,17 +218,9 @@ UPLOAD_KINDS = (
 
 def upload_index(ctx: Context) -> BlockPrefix:
     """The patients who uploaded a file (one each), in patient order."""
-
-    def build() -> BlockPrefix:
-        patients = ctx.counts.patients
-        share = ctx.profile.tables.activity.file_uploads_per_patient
-        return BlockPrefix(
-            patients,
-            lambda patient: ctx.share("file_uploads", "who", patient, patients, share),
-        )
-
-    result: BlockPrefix = ctx.cached("upload_index", build)
-    return result
+    return patients_with_one(
+        ctx, "file_uploads", ctx.profile.tables.activity.file_uploads_per_patient
+    )
 
 
 def upload_count(ctx: Context) -> int:

@@ -19,6 +19,7 @@ from moeen_synth import keys
 from moeen_synth.models import contact
 from moeen_synth.models.bilingual import Bilingual, in_language
 from moeen_synth.models.context import DAY, Context
+from moeen_synth.models.layout import BlockPrefix
 from moeen_synth.models.pools import GENDERS, ORIGIN_WEIGHTS, ORIGINS, pool_pick, pools
 from moeen_synth.profile import age_band
 
@@ -284,3 +285,17 @@ def insurer_of(ctx: Context, patient: I64) -> I64:
 def patient_people(ctx: Context, patient: I64) -> People:
     """The people behind patients ``patient`` (patient indices, not user indices)."""
     return People(ctx, patient + layout(ctx).offset("patient"))
+
+
+def patients_with_one(ctx: Context, table: str, share: float) -> BlockPrefix:
+    """The patients with one row of ``table`` each (exactly ``share`` of them, drawn under
+    the stream ``who``), in patient order."""
+
+    def build() -> BlockPrefix:
+        patients = ctx.counts.patients
+        return BlockPrefix(
+            patients, lambda patient: ctx.share(table, "who", patient, patients, share)
+        )
+
+    result: BlockPrefix = ctx.cached(f"patients_with_one.{table}", build)
+    return result

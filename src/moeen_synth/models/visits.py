@@ -58,20 +58,14 @@ class AppointmentCore:
         ctx, appointment = self.ctx, self.a
         visits = ctx.profile.tables.appointments
         n_appointments = ctx.counts.appointments
-        past = ctx.mix(
-            "appointments",
-            "past_status",
-            appointment,
-            n_appointments,
-            weights(visits.past_status, domains.PAST_STATUSES),
-        )
-        future = ctx.mix(
-            "appointments",
-            "future_status",
-            appointment,
-            n_appointments,
-            weights(visits.future_status, domains.FUTURE_STATUSES),
-        )
+
+        def drawn(purpose: str, mix: dict[str, float], names: tuple[str, ...]) -> I64:
+            return ctx.mix(
+                "appointments", purpose, appointment, n_appointments, weights(mix, names)
+            )
+
+        past = drawn("past_status", visits.past_status, domains.PAST_STATUSES)
+        future = drawn("future_status", visits.future_status, domains.FUTURE_STATUSES)
         self.status = np.where(
             self.future,
             STATUS.codes(domains.FUTURE_STATUSES)[future],
