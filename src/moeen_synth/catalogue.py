@@ -46,13 +46,14 @@ class Table:
 
     @property
     def columns(self) -> dict[str, str]:
-        """Column name -> type as ``format_type()`` spells it, in the schema's order."""
-        return sql_types()[self.name]
+        """Column name -> type as ``format_type()`` spells it, in the schema's order (none
+        for a table the schema lacks: ``problems()`` names it)."""
+        return sql_types().get(self.name, {})
 
     @property
     def required(self) -> frozenset[str]:
         """Columns declared NOT NULL."""
-        return required()[self.name]
+        return required().get(self.name, frozenset())
 
     @property
     def has_updated_at(self) -> bool:
@@ -65,7 +66,7 @@ class Table:
     @property
     def rls(self) -> bool:
         """Row-level security is enabled on the table."""
-        return bool(_schema()["tables"][self.name]["rls_enabled"])
+        return bool(_schema()["tables"].get(self.name, {}).get("rls_enabled"))
 
     @property
     def foreign_keys(self) -> tuple[ForeignKey, ...]:

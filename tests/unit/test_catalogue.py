@@ -120,6 +120,8 @@ def test_a_table_in_the_catalogue_but_not_the_schema_is_named(
     found = catalogue.problems()
 
     assert any("lab_orders" in p and "schema/" in p for p in found), found
+    # Its schema facts are empty, not an error: the expected catalog can be regenerated.
+    assert (NEW.columns, NEW.required, NEW.rls, NEW.foreign_keys) == ({}, frozenset(), False, ())
 
 
 def test_a_table_without_a_generator_is_named() -> None:

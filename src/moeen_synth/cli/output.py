@@ -10,6 +10,7 @@ from moeen_synth.cli.options import out_console
 from moeen_synth.db.validate import Report
 from moeen_synth.jobs.export import ExportResult
 from moeen_synth.jobs.load import LoadResult
+from moeen_synth.jobs.load_files import LOADABLE
 from moeen_synth.plan import Shard
 
 
@@ -27,11 +28,12 @@ def print_export(result: ExportResult, shard: Shard) -> None:
         )
     out_console.print(table)
     for fmt, r in result.formats.items():
-        how = (
-            f"psql -v ON_ERROR_STOP=1 -f {r.directory / 'load.sql'}"
-            if fmt == "sql"
-            else f"moeen-synth load {r.directory}"
-        )
+        if fmt == "sql":
+            how = f"psql -v ON_ERROR_STOP=1 -f {r.directory / 'load.sql'}"
+        elif fmt in LOADABLE:
+            how = f"moeen-synth load {r.directory}"
+        else:
+            continue  # read by other tools, not loaded back
         out_console.print(f"load {fmt + ':':<9} {how}")
 
 

@@ -21,6 +21,7 @@ from moeen_synth.sinks.parquet import read_batches
 from moeen_synth.sinks.postgres import CopyData
 
 READ_BYTES = 1 << 20
+LOADABLE = ("parquet", "csv")  # export formats this job reads back
 
 
 def _chunks(path: Path) -> Iterator[bytes]:
@@ -46,7 +47,7 @@ class ExportedFiles:
     def open(cls, directories: list[Path]) -> ExportedFiles:
         sets = [manifest.read(d) for d in directories]
         for s in sets:
-            if s.format not in ("parquet", "csv"):
+            if s.format not in LOADABLE:
                 hint = (
                     f"psql -v ON_ERROR_STOP=1 -f {s.directory / 'load.sql'}"
                     if (s.format == "sql")
