@@ -42,7 +42,7 @@ def counts(dsn: str) -> dict[str, int]:
 def test_demo_loads_exact_counts_and_validates(fresh_dsn: str) -> None:
     result = load_demo(fresh_dsn)
 
-    assert result.migrated == ["0001_platform_schema", "0002_platform_defaults"]
+    assert result.migrated == [f"{m.version}_{m.name}" for m in migrations.available()]
     assert result.report is not None and result.report.ok, result.report.failures
     got = counts(fresh_dsn)
     for table, n in {**DEMO_COUNTS, "roles": 5, "languages": 2}.items():

@@ -7,27 +7,23 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from moeen_synth import plan
+from moeen_synth import generators, plan
 from moeen_synth import profile as profiles
-from moeen_synth.generators import billing, medical_records, notifications, system
-from moeen_synth.models import claims, visits
+from moeen_synth.generators import notifications
+from moeen_synth.models import visits
 from moeen_synth.models.context import PARENT_BLOCK, Context
 
 
 def parent_of(ctx: Context, table: str, row: int) -> int | None:
     """The appointment row ``row`` of an anchored table belongs to (None: no appointment)."""
-    layouts = {
-        "medical_records": medical_records.record_index(ctx),
-        "insurance_claims": claims.claim_index(ctx),
-        "payments": billing.payment_index(ctx),
-        "audit_logs": system.audit_layout(ctx),
-    }
     if table == "notifications":
         notices = notifications.notice_layout(ctx)
         if row >= notices.total:
             return None  # a welcome notice
         return int(notices.locate(np.array([row]))[0][0])
-    return int(layouts[table].locate(np.array([row]))[0][0])
+    layout = generators.REGISTRY[table].layout
+    assert layout is not None, f"{table} is anchored but has no layout"
+    return int(layout(ctx).locate(np.array([row]))[0][0])
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,7 @@ from moeen_synth.generators import (
 )
 from moeen_synth.models.claims import claim_index
 from moeen_synth.models.context import Context
+from moeen_synth.models.layout import I64
 
 Generate = Callable[[Context, int, int], pl.DataFrame]
 Count = Callable[[Context], int]
@@ -46,6 +47,9 @@ class Generator:
     # interleaved, in appointment order, so that the facts of a block of appointments, which
     # all of them need, are made once and not once per table (``plan.jobs``).
     anchor: Anchor | None = None
+    # For those laid out by one child layout (``along``): the layout, which says whose
+    # child each row is.
+    layout: Callable[[Context], Along] | None = None
 
 
 def _none(ctx: Context) -> int:
@@ -60,12 +64,17 @@ class Along(Protocol):
 
     def block_end(self, child: int) -> int: ...
 
+    def locate(self, child: npt.ArrayLike) -> tuple[I64, I64]: ...
+
 
 def along(layout: Callable[[Context], Along], generate: Generate) -> Generator:
     """A table laid out along the appointments by ``layout``: its count is the layout's
     total, a row's anchor the last appointment of the block it falls in."""
     return Generator(
-        lambda ctx: layout(ctx).total, generate, lambda ctx, row: layout(ctx).block_end(row)
+        lambda ctx: layout(ctx).total,
+        generate,
+        lambda ctx, row: layout(ctx).block_end(row),
+        layout,
     )
 
 
