@@ -167,3 +167,52 @@ def test_regenerating_the_expected_catalog_gives_the_shipped_file(server_dsn: st
 
     # By meaning: servers of other versions print some expressions differently.
     assert diff_catalogs(shipped, written) == []
+
+
+def test_rollback_after_a_load_then_load_again(fresh_dsn: str) -> None:
+    runner = CliRunner()
+    for args in (
+        ["--profile", "demo", "--dsn", fresh_dsn, "-q"],
+        ["rollback", "--dsn", fresh_dsn, "--yes"],
+        ["--profile", "demo", "--dsn", fresh_dsn, "-q"],
+        ["rollback", "--to", "0001", "--dsn", fresh_dsn, "--yes"],
+        ["migrate", "--dsn", fresh_dsn],
+        ["--profile", "demo", "--dsn", fresh_dsn, "-q"],
+        ["validate", "--dsn", fresh_dsn],
+    ):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 0, (args, result.output)
+        if args[0] == "rollback" and "--to" not in args:
+            with psycopg.connect(fresh_dsn) as conn:
+                assert migrations.state(conn) == "empty"
+                assert read_catalog(conn)["tables"] == {}
+
+
+def test_rollback_that_a_migration_refuses_changes_nothing(fresh_dsn: str) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["--profile", "demo", "--dsn", fresh_dsn, "-q"]).exit_code == 0
+    with psycopg.connect(fresh_dsn, autocommit=True) as conn:
+        # Someone else's translation in Arabic: deleting the language would take it.
+        conn.execute(
+            "INSERT INTO translations (language_code, key, value, namespace) "
+            "VALUES ('ar', 'clinic.motto', 'صحتك أولاً', 'custom')"
+        )
+        users = conn.execute("SELECT count(*) FROM users").fetchone()
+
+    result = runner.invoke(main, ["rollback", "--dsn", fresh_dsn, "--yes", "--no-backup"])
+
+    assert result.exit_code == 1, result.output
+    assert "nothing was rolled back" in result.output and "Traceback" not in result.output
+    with psycopg.connect(fresh_dsn) as conn:
+        assert migrations.state(conn) == "managed"
+        assert conn.execute("SELECT count(*) FROM users").fetchone() == users
+
+
+def test_rollback_without_a_terminal_needs_yes(fresh_dsn: str) -> None:
+    migrated(fresh_dsn)
+
+    result = CliRunner().invoke(main, ["rollback", "--dsn", fresh_dsn, "--no-backup"])
+
+    assert result.exit_code == 1 and "--yes" in result.output, result.output
+    with psycopg.connect(fresh_dsn) as conn:
+        assert migrations.state(conn) == "managed"

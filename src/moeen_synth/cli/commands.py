@@ -115,22 +115,32 @@ def migrate_cmd(ctx: click.Context, dsn: str | None, dry_run: bool) -> None:
 def rollback_cmd(
     ctx: click.Context, dsn: str | None, to: str | None, no_backup: bool, yes: bool
 ) -> None:
-    """Revert applied migrations, newest first, after a pg_dump backup."""
+    """Revert applied migrations, newest first, after a pg_dump backup.
+
+    Rows moeen-synth loaded go first, in the same transaction: all or nothing. Asks for
+    confirmation unless --yes; a run without a terminal must give --yes."""
     target = dbconnect.resolve(options.dsn_of(ctx, dsn))
     with dbconnect.connect(target, autocommit=True) as conn:
-        todo = migrations.to_roll_back(conn, to)
-        if not todo:
+        plan = lifecycle.plan_rollback(conn, to)
+        if not plan.migrations:
             options.out_console.print("nothing to roll back")
             return
-        names = ", ".join(f"{m.version}_{m.name}" for m in todo)
-        if not yes and not click.confirm(
-            f"Revert {names} on {target.display}? Data in the dropped tables is lost", default=False
-        ):
-            raise click.Abort()
+        question = (
+            f"Revert {plan.names} on {target.display}? Its {plan.rows:,} rows in the "
+            "platform's tables are lost"
+        )
+        if not yes:
+            if not sys.stdin.isatty():
+                raise MoeenSynthError(
+                    f"{question.replace('Revert', 'rollback would revert', 1)}; it asks first. "
+                    "Give --yes to confirm in a script"
+                )
+            if not click.confirm(question, default=False):
+                raise click.Abort()
         if not no_backup:
             options.out_console.print(f"backup: {lifecycle.backup(target, 'rollback')}")
-        for m in migrations.rollback(conn, to):
-            options.out_console.print(f"reverted {m.version}_{m.name}")
+        for name in lifecycle.rollback(conn, plan, to):
+            options.out_console.print(f"reverted {name}")
 
 
 @main.command("validate")

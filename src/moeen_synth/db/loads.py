@@ -29,6 +29,12 @@ def existing_rows(conn: psycopg.Connection[Any]) -> list[str]:
     return busy
 
 
+def has_ledger(conn: psycopg.Connection[Any]) -> bool:
+    """Whether moeen-synth's ledger of loads exists (a load ran here)."""
+    row = conn.execute("SELECT to_regclass('moeen_synth.loads') IS NOT NULL").fetchone()
+    return bool(row and row[0])
+
+
 def ensure_ledger(conn: psycopg.Connection[Any]) -> None:
     conn.execute("CREATE SCHEMA IF NOT EXISTS moeen_synth")
     conn.execute("""CREATE TABLE IF NOT EXISTS moeen_synth.loads (

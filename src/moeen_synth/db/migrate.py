@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -154,17 +155,34 @@ def to_roll_back(conn: psycopg.Connection[Any], to: str | None) -> list[Migratio
     return [known[v] for v in versions]
 
 
-def rollback(conn: psycopg.Connection[Any], to: str | None) -> list[Migration]:
+def rollback(
+    conn: psycopg.Connection[Any],
+    to: str | None,
+    *,
+    before: Callable[[psycopg.Connection[Any]], None] | None = None,
+) -> list[Migration]:
+    """Revert the migrations newer than ``to`` (all when None), newest first, in one
+    transaction with ``before`` (run first): all of them or none. A migration that refuses
+    (its down file raises) or fails leaves the database as it was; SchemaError says which."""
     conn.autocommit = True
     reverted = []
-    for m in to_roll_back(conn, to):
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_ID,))
-            conn.execute(m.down.read_text(encoding="utf-8"))
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_ID,))
+        if before is not None:
+            before(conn)
+        for m in to_roll_back(conn, to):
+            try:
+                with conn.transaction():
+                    conn.execute(m.down.read_text(encoding="utf-8"))
+            except psycopg.Error as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise SchemaError(
+                    f"reverting {m.version}_{m.name} failed, nothing was rolled back: {first}"
+                ) from None
             conn.execute(
                 f"DELETE FROM {BOOKKEEPING}.schema_migrations WHERE version = %s", (m.version,)
             )
-        reverted.append(m)
-    if not applied(conn):
-        conn.execute(f"DROP SCHEMA IF EXISTS {BOOKKEEPING} CASCADE")
+            reverted.append(m)
+        if not applied(conn):
+            conn.execute(f"DROP SCHEMA IF EXISTS {BOOKKEEPING} CASCADE")
     return reverted
