@@ -20,7 +20,7 @@ from rich.progress import (
 
 
 class LoadProgress:
-    """A ``run.Progress`` callback: ``(step, done, total)``; a context manager."""
+    """A ``sinks.driver.Progress`` callback: ``(step, done, total)``; a context manager."""
 
     def __init__(self, stream: IO[str] | None = None, *, interval: float = 5.0) -> None:
         self.stream = stream or sys.stderr

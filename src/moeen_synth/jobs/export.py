@@ -4,7 +4,6 @@ one or more file formats, each a directory with its manifest, all or nothing."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -17,14 +16,13 @@ from moeen_synth.plan import Shard
 from moeen_synth.profile import Profile
 from moeen_synth.sinks import Sink, manifest, outdir
 from moeen_synth.sinks.csv import CsvSink
-from moeen_synth.sinks.driver import Driven, SinkClock, drive, preparer
+from moeen_synth.sinks.driver import Driven, Progress, SinkClock, drive, preparer
 from moeen_synth.sinks.files import FileRecord
 from moeen_synth.sinks.parquet import ParquetSink
 from moeen_synth.sinks.sql import SqlSink, Style, seed_order
 
 Format = Literal["parquet", "sql", "csv"]
 FORMATS: tuple[Format, ...] = ("parquet", "sql", "csv")
-Progress = Callable[[str, int, int], None]
 WHOLE = Shard()
 
 

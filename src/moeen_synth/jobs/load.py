@@ -24,11 +24,10 @@ from moeen_synth.errors import LoadError, TargetNotEmptyError, UsageError
 from moeen_synth.generators import TableSpec
 from moeen_synth.models.context import Context
 from moeen_synth.profile import Profile
-from moeen_synth.sinks.driver import Prepared, SinkClock, drive, preparer
+from moeen_synth.sinks.driver import Prepared, Progress, SinkClock, drive, preparer
 from moeen_synth.sinks.postgres import PostgresSink, Types, target_types
 
 Mode = Literal["refuse", "truncate", "append"]
-Progress = Callable[[str, int, int], None]  # table, rows done, rows total
 Prepare = Callable[[str, Any], Prepared]  # the sinks' encoding of a block
 BULK_THRESHOLD = 100_000  # rows; below this, dropping and rebuilding indexes costs more
 

@@ -406,7 +406,7 @@ def child_layout(ctx: Context, name: str) -> BlockPrefix:
         if name not in ctx.census:
             raise UsageError(
                 f"no census count named {name!r}: a child table declares it in its CENSUS "
-                "and generators/__init__.py collects it"
+                "and generators.MODULES must list that table's module"
             )
         count = ctx.census[name]
         return BlockPrefix(

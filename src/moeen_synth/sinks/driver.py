@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from moeen_synth.errors import LoadError
+from moeen_synth.errors import MoeenSynthError
 from moeen_synth.sinks import Sink
 from moeen_synth.sinks.files import FileRecord
 
@@ -42,7 +42,6 @@ class Driven:
     seconds: dict[str, float] = field(default_factory=dict)
     files: dict[str, dict[str, list[FileRecord]]] = field(default_factory=dict)  # sink, table
     finished: dict[str, list[FileRecord]] = field(default_factory=dict)  # sink: spanning files
-    sink_seconds: dict[str, float] = field(default_factory=dict)  # prepare, write, end, finish
 
 
 class SinkClock:
@@ -87,7 +86,7 @@ def drive(
     progress: Progress | None = None,
 ) -> Driven:
     """Write every block of ``stream`` into every sink; ``totals`` are each table's rows in
-    this run. Raises LoadError if the stream ends before every table is complete."""
+    this run. Raises MoeenSynthError if the stream gives a table more or fewer rows."""
     out = Driven(files={name: {} for name in sinks})
     mark = time.perf_counter()
     for table, block in stream:
@@ -101,6 +100,11 @@ def drive(
             sink.write(table, block.encoded[name], block.rows)
             clock.add(name, t0)
         out.rows[table] += block.rows
+        if out.rows[table] > totals[table]:
+            raise MoeenSynthError(
+                f"{table}: the source gave {out.rows[table]:,} rows, more than the "
+                f"{totals[table]:,} planned"
+            )
         now = time.perf_counter()
         out.seconds[table] += now - mark
         mark = now
@@ -117,10 +121,9 @@ def drive(
         if out.rows.get(table, 0) < total
     ]
     if short:
-        raise LoadError(f"the source ended before every row was written: {', '.join(short)}")
+        raise MoeenSynthError(f"the source ended before every row was written: {', '.join(short)}")
     for name, sink in sinks.items():
         t0 = time.perf_counter()
         out.finished[name] = sink.finish()
         clock.add(name, t0)
-    out.sink_seconds = dict(clock.seconds)
     return out

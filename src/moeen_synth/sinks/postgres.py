@@ -1,6 +1,6 @@
 """PostgreSQL sink: COPY inside the caller's transaction.
 
-A block is either a generated frame, encoded in binary COPY form (see ``encode_binary``),
+A block is either a generated frame, encoded in binary COPY form (see ``binary_copy``),
 or a CSV file written by the CSV sink, streamed to COPY as it is. Reference tables go
 through a temporary table and ``INSERT ... ON CONFLICT DO NOTHING`` to merge with the
 platform's default rows.
