@@ -406,7 +406,7 @@ def child_layout(ctx: Context, name: str) -> BlockPrefix:
         if name not in ctx.census:
             raise UsageError(
                 f"no census count named {name!r}: a child table declares it in its CENSUS "
-                "and generators.MODULES must list that table's module"
+                "and the registry must hold a table of that module"
             )
         count = ctx.census[name]
         return BlockPrefix(
