@@ -51,3 +51,21 @@ def test_display_of_db_vars_target_hides_password() -> None:
     )
 
     assert target is not None and "pw-123456" not in target.display
+
+
+@pytest.mark.parametrize(
+    ("dsn", "secret"),
+    [
+        ("garbage!!", "garbage"),
+        ("postgresql://u:Pa%ZZss@host/db", "Pa%ZZss"),
+        ("host=h password='s3cret", "s3cret"),
+        ("postgresql://u:p@h:notaport/db", "notaport"),
+    ],
+)
+def test_a_bad_connection_string_is_a_usage_error_that_repeats_none_of_it(
+    dsn: str, secret: str
+) -> None:
+    for source, given, env in (("--dsn", dsn, {}), ("DATABASE_URL", None, {"DATABASE_URL": dsn})):
+        with pytest.raises(UsageError, match=f"from {source} is not valid") as caught:
+            from_environment(given, env)
+        assert secret not in str(caught.value)

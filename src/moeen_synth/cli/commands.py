@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from moeen_synth import catalogue
 from moeen_synth.cli import options
 from moeen_synth.cli.main import main
 from moeen_synth.cli.output import print_loaded, print_report
@@ -25,6 +26,7 @@ from moeen_synth.jobs import load as load_job
 from moeen_synth.jobs.load_files import ExportedFiles
 
 __all__ = ["main"]  # the command group, with the subcommands below added to it
+NO_DATA = 3  # validate's exit status when the schema is right but no rows were loaded
 
 
 @main.command("load")
@@ -149,14 +151,24 @@ def rollback_cmd(
 @click.pass_context
 @options.reports_errors
 def validate_cmd(ctx: click.Context, dsn: str | None, no_schema: bool) -> None:
-    """Compare the target's schema with the expected one and check its data; exit 1 on any
-    failure."""
+    """Compare the target's schema with the expected one and check its data.
+
+    Exit status: 0 valid; 1 a difference or a failed check; 3 valid but the generated
+    tables hold no rows (load the demo with `moeen-synth --profile demo`)."""
     target = dbconnect.resolve(options.dsn_of(ctx, dsn))
     with dbconnect.connect(target, autocommit=True) as conn:
+        if migrations.state(conn) == "empty":
+            raise MoeenSynthError(
+                f"{target.display} has none of the platform's tables; create them with "
+                "`moeen-synth migrate` (or load the demo with `moeen-synth --profile demo`)"
+            )
         report = validate(conn, schema=not no_schema)
     print_report(report)
     if not report.ok:
         sys.exit(1)
+    if report.row_counts and not any(report.row_counts[t] for t in catalogue.GENERATED):
+        options.out_console.print("no data: run `moeen-synth --profile demo`")
+        sys.exit(NO_DATA)
 
 
 @main.command("url")

@@ -94,6 +94,11 @@ from moeen_synth.sinks.sql import Style
     "cannot run COPY.",
 )
 @quiet_option
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Show a traceback for an unexpected error (also MOEEN_SYNTH_DEBUG=1).",
+)
 @click.version_option(package_name="moeen-synth")
 @click.pass_context
 @reports_errors
@@ -114,6 +119,7 @@ def main(
     shard: str | None,
     sql_style: Style,
     quiet: bool,
+    debug: bool,
 ) -> None:
     """Synthetic, bilingual (Arabic/English) data for the Moeen healthcare platform's
     PostgreSQL schema.
@@ -130,7 +136,7 @@ def main(
     COPY in one transaction, validates them before committing, and prints a summary. With
     --format it writes files instead, each format's directory complete or not there at all.
     """
-    ctx.obj = {"dsn": dsn}
+    ctx.obj = {"dsn": dsn, "debug": debug}
     if ctx.invoked_subcommand is not None:
         if profile_name:
             raise click.UsageError("--profile runs the main job; give it without a command")

@@ -4,12 +4,15 @@ turns the library's errors into a message and an exit status."""
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
+import psycopg
 from rich.console import Console
+from rich.markup import escape
 
 from moeen_synth.errors import MoeenSynthError
 
@@ -47,20 +50,49 @@ def quiet_option(f: F) -> F:
     return click.option("--quiet", "-q", is_flag=True, help="Print only errors.")(f)
 
 
+def _debugging() -> bool:
+    """--debug was given (to the command group), or MOEEN_SYNTH_DEBUG is set."""
+    if os.environ.get("MOEEN_SYNTH_DEBUG"):
+        return True
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and (ctx.find_root().obj or {}).get("debug"))
+
+
+def _fail(message: str, status: int) -> NoReturn:
+    err.print(
+        f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True
+    )
+    sys.exit(status)
+
+
 def reports_errors(f: F) -> F:
-    """Turn the library's errors into a message and an exit status, no traceback."""
+    """Turn every error into one line and an exit status, never a traceback (unless
+    --debug): the library's errors as they are worded, a database's error by its first line,
+    anything else by its type and message."""
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return f(*args, **kwargs)
+        except (click.exceptions.ClickException, click.exceptions.Abort, click.exceptions.Exit):
+            raise  # click reports these itself
         except MoeenSynthError as exc:
-            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
-            sys.exit(exc.exit_code)
+            _fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
             # The load's transaction was rolled back on the way out.
             err.print("interrupted: nothing was committed", highlight=False)
             sys.exit(130)
+        except Exception as exc:
+            if _debugging():
+                raise
+            lines = str(exc).strip().splitlines()
+            if isinstance(exc, psycopg.Error):
+                _fail(f"the database said: {lines[0] if lines else type(exc).__name__}", 1)
+            _fail(
+                f"unexpected {type(exc).__name__}: {lines[0] if lines else 'no message'} "
+                "(rerun with --debug to see where)",
+                1,
+            )
 
     return wrapper  # type: ignore[return-value]
 

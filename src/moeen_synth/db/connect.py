@@ -35,8 +35,9 @@ def connect(target: Target, **kwargs: Any) -> psycopg.Connection[Any]:
         conn = psycopg.connect(target.dsn, **kwargs)
     except psycopg.OperationalError as exc:
         # psycopg's message names host and port but never the password.
+        reason = " ".join(str(exc).split())  # psycopg's lines, on one line
         raise MoeenSynthError(
-            f"cannot connect to {target.display} (from {target.source}): {str(exc).strip()}"
+            f"cannot connect to {target.display} (from {target.source}): {reason}"
         ) from None
     conn.execute("SET TIME ZONE 'Asia/Riyadh'")
     return conn

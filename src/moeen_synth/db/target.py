@@ -7,10 +7,12 @@ Order of precedence: ``--dsn``, then ``DATABASE_URL``, then the platform seed RE
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from psycopg import ProgrammingError
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from moeen_synth.errors import UsageError
@@ -65,9 +67,9 @@ def from_environment(dsn: str | None, env: Mapping[str, str] | None = None) -> T
     """The explicitly configured target, or None when the embedded server should be used."""
     env = os.environ if env is None else env
     if dsn:
-        return Target(dsn=dsn, source="--dsn")
+        return _checked(Target(dsn=dsn, source="--dsn"))
     if env.get("DATABASE_URL"):
-        return Target(dsn=env["DATABASE_URL"], source="DATABASE_URL")
+        return _checked(Target(dsn=env["DATABASE_URL"], source="DATABASE_URL"))
     present = [v for v in _PLATFORM_VARS if env.get(v)]
     if present:
         missing = [v for v in ("DB_HOST", "DB_NAME", "DB_USER") if not env.get(v)]
@@ -87,3 +89,27 @@ def from_environment(dsn: str | None, env: Mapping[str, str] | None = None) -> T
             params["password"] = env["DB_PASSWORD"]
         return Target(dsn=make_conninfo(**params), source="DB_* variables")
     return None
+
+
+_QUOTED = re.compile(r'"[^"]*"')
+
+
+def _checked(target: Target) -> Target:
+    """``target`` if its connection string parses; else UsageError saying what is wrong
+    without repeating any of it (a bad escape may sit in the password)."""
+    try:
+        params = conninfo_to_dict(target.dsn)
+    except ProgrammingError as exc:
+        reason = _QUOTED.sub("(hidden)", str(exc).strip().splitlines()[0])
+        raise UsageError(
+            f"the connection string from {target.source} is not valid: {reason}. Write it as "
+            "postgresql://USER:PASSWORD@HOST:PORT/DATABASE (percent-encode special characters "
+            "in the password, e.g. %25 for %) or as key=value pairs"
+        ) from None
+    port = str(params.get("port", ""))
+    if port and not all(part.isdigit() for part in port.split(",")):
+        raise UsageError(
+            f"the connection string from {target.source} is not valid: the port must be a "
+            "number, e.g. postgresql://USER@HOST:5432/DATABASE"
+        )
+    return target
