@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import psycopg
 import pytest
 from click.testing import CliRunner
+from psycopg.conninfo import make_conninfo
 
 from moeen_synth.cli import main
 from moeen_synth.db import expected_catalog
@@ -216,3 +218,29 @@ def test_rollback_without_a_terminal_needs_yes(fresh_dsn: str) -> None:
     assert result.exit_code == 1 and "--yes" in result.output, result.output
     with psycopg.connect(fresh_dsn) as conn:
         assert migrations.state(conn) == "managed"
+
+
+def test_migrate_creates_a_missing_database_in_riyadh_time(server_dsn: str) -> None:
+    name = f"moeen_created_{os.getpid()}"
+    dsn = make_conninfo(server_dsn, dbname=name)
+    try:
+        result = CliRunner().invoke(main, ["migrate", "--dsn", dsn])
+
+        assert result.exit_code == 0, result.output
+        assert f"created database {name}" in result.output
+        with psycopg.connect(dsn) as conn:  # a plain session takes the database's default
+            assert conn.execute("SHOW timezone").fetchone() == ("Asia/Riyadh",)
+    finally:
+        with psycopg.connect(server_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_migrate_sets_the_database_time_zone(fresh_dsn: str) -> None:
+    with psycopg.connect(fresh_dsn, autocommit=True) as conn:
+        name = conn.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+        conn.execute(f"ALTER DATABASE \"{name}\" SET timezone TO 'UTC'")
+
+    assert CliRunner().invoke(main, ["migrate", "--dsn", fresh_dsn]).exit_code == 0
+
+    with psycopg.connect(fresh_dsn) as conn:
+        assert conn.execute("SHOW timezone").fetchone() == ("Asia/Riyadh",)

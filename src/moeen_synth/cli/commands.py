@@ -61,7 +61,12 @@ def load_cmd(
     if not quiet:
         options.out_console.print(f"target: {target.display} ({target.source})")
     reporter = LoadProgress() if not quiet else None
-    with dbconnect.connect(target, autocommit=True) as conn, reporter or nullcontext():
+    with (
+        dbconnect.connect(
+            target, autocommit=True, create=True, say=None if quiet else options.out_console.print
+        ) as conn,
+        reporter or nullcontext(),
+    ):
         result = load_job.load(
             conn,
             files.profile,
@@ -85,7 +90,9 @@ def load_cmd(
 def migrate_cmd(ctx: click.Context, dsn: str | None, dry_run: bool) -> None:
     """Apply pending schema migrations (schema/NNNN_*.up.sql) in order."""
     target = dbconnect.resolve(options.dsn_of(ctx, dsn))
-    with dbconnect.connect(target, autocommit=True) as conn:
+    with dbconnect.connect(
+        target, autocommit=True, create=not dry_run, say=options.out_console.print
+    ) as conn:
         if dry_run:
             todo = migrations.pending(conn)
             if not todo:

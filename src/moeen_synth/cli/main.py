@@ -178,7 +178,12 @@ def _load(
     if not quiet:
         out_console.print(f"target: {target.display} ({target.source})")
     reporter = LoadProgress() if not quiet else None
-    with dbconnect.connect(target, autocommit=True) as conn, reporter or nullcontext():
+    with (
+        dbconnect.connect(
+            target, autocommit=True, create=True, say=None if quiet else out_console.print
+        ) as conn,
+        reporter or nullcontext(),
+    ):
         result = load_job.load(
             conn,
             prof,

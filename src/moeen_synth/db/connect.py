@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from moeen_synth import paths
 from moeen_synth.db.embedded import EmbeddedServer
@@ -30,14 +33,51 @@ def resolve(dsn: str | None, *, start: bool = True) -> Target:
     return Target(dsn=status.dsn, source="embedded", embedded_dir=server.home)
 
 
-def connect(target: Target, **kwargs: Any) -> psycopg.Connection[Any]:
+def connect(
+    target: Target,
+    *,
+    create: bool = False,
+    say: Callable[[str], None] | None = None,
+    **kwargs: Any,
+) -> psycopg.Connection[Any]:
+    """A connection to ``target`` in the platform's time zone. With ``create``, a database
+    that does not exist yet is created first when the role may (``say`` is told)."""
     try:
         conn = psycopg.connect(target.dsn, **kwargs)
     except psycopg.OperationalError as exc:
-        # psycopg's message names host and port but never the password.
-        reason = " ".join(str(exc).split())  # psycopg's lines, on one line
-        raise MoeenSynthError(
-            f"cannot connect to {target.display} (from {target.source}): {reason}"
-        ) from None
+        if not (create and _missing_database(exc)):
+            raise _cannot_connect(target, exc) from None
+        _create_database(target)
+        if say:
+            say(f"created database {conninfo_to_dict(target.dsn).get('dbname')}")
+        try:
+            conn = psycopg.connect(target.dsn, **kwargs)
+        except psycopg.OperationalError as again:
+            raise _cannot_connect(target, again) from None
     conn.execute("SET TIME ZONE 'Asia/Riyadh'")
     return conn
+
+
+def _cannot_connect(target: Target, exc: Exception) -> MoeenSynthError:
+    reason = " ".join(str(exc).split())  # psycopg's lines, on one line
+    return MoeenSynthError(f"cannot connect to {target.display} (from {target.source}): {reason}")
+
+
+def _missing_database(exc: psycopg.OperationalError) -> bool:
+    return "does not exist" in str(exc) and "database" in str(exc)
+
+
+def _create_database(target: Target) -> None:
+    """CREATE DATABASE for ``target`` through the server's maintenance database."""
+    params = conninfo_to_dict(target.dsn)
+    name = str(params.get("dbname", ""))
+    admin = make_conninfo(target.dsn, dbname="postgres")
+    try:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.Error as exc:
+        reason = " ".join(str(exc).split())
+        raise MoeenSynthError(
+            f"database {name} does not exist on {target.display} and could not be created "
+            f"({reason}); create it, or give a role that may (CREATEDB)"
+        ) from None

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import psycopg
+from psycopg import sql
 
 from moeen_synth import catalogue, paths
 from moeen_synth.errors import SchemaError
@@ -136,7 +137,28 @@ def migrate(conn: psycopg.Connection[Any]) -> list[Migration]:
                 (m.version, m.name, m.checksum),
             )
         done.append(m)
+    if done:
+        set_time_zone(conn)
     return done
+
+
+TIME_ZONE = "Asia/Riyadh"  # the platform's
+
+
+def set_time_zone(conn: psycopg.Connection[Any], zone: str = TIME_ZONE) -> bool:
+    """Make ``zone`` the database's default time zone, as the platform runs; False if the
+    role may not (only the owner or a superuser may), which changes nothing else."""
+    name = conn.execute("SELECT current_database()").fetchone()
+    try:
+        with conn.transaction():
+            conn.execute(
+                sql.SQL("ALTER DATABASE {} SET timezone TO {}").format(
+                    sql.Identifier(str(name[0] if name else "")), sql.Literal(zone)
+                )
+            )
+    except psycopg.errors.InsufficientPrivilege:
+        return False
+    return True
 
 
 def to_roll_back(conn: psycopg.Connection[Any], to: str | None) -> list[Migration]:
