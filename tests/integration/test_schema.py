@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import psycopg
@@ -16,7 +17,9 @@ from moeen_synth.db import expected_catalog
 from moeen_synth.db import migrate as migrations
 from moeen_synth.db.catalog import diff_catalogs, read_catalog
 from moeen_synth.db.validate import expected_catalog_path, normalised_catalog
+from moeen_synth.jobs import backups
 from moeen_synth.jobs import load as load_job
+from tests.dbtools import content_digest
 from tests.reference_schema import reference_path, reference_problems
 
 
@@ -115,11 +118,15 @@ def test_rollback_then_migrate_round_trips_with_a_backup(fresh_dsn: str, tmp_pat
     assert full.exit_code == 0, full.output
     assert again.exit_code == 0, again.output
     assert diff_catalogs(before, after) == []
-    backups = list((tmp_path / "outputs" / "backups").glob("before-rollback-*.sql"))
-    assert (
-        len(backups) == 2
-        and "CREATE TABLE public.users" in backups[0].read_text() + backups[1].read_text()
-    )
+    found = backups.listing()
+    assert [b.step for b in found] == ["rollback", "rollback"]
+    contents = subprocess.run(
+        [backups.client("pg_restore"), "--list", str(found[0].path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "TABLE public users" in contents
 
 
 def test_rollback_asks_for_confirmation(fresh_dsn: str) -> None:
@@ -244,3 +251,52 @@ def test_migrate_sets_the_database_time_zone(fresh_dsn: str) -> None:
 
     with psycopg.connect(fresh_dsn) as conn:
         assert conn.execute("SHOW timezone").fetchone() == ("Asia/Riyadh",)
+
+
+def test_backup_restore_round_trip_validates_and_gives_the_rows_back(fresh_dsn: str) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["--profile", "demo", "--dsn", fresh_dsn, "-q"]).exit_code == 0
+    before = content_digest(fresh_dsn)
+
+    dropped = runner.invoke(main, ["rollback", "--dsn", fresh_dsn, "--yes"])
+    (taken,) = backups.listing()
+    listed = runner.invoke(main, ["backups"])
+    restored = runner.invoke(main, ["restore", str(taken.path), "--dsn", fresh_dsn, "--yes"])
+
+    assert dropped.exit_code == 0, dropped.output
+    assert taken.step == "rollback" and taken.rows > 0
+    assert "rollback" in listed.output and f"{taken.rows:,}" in listed.output
+    assert restored.exit_code == 0, restored.output
+    assert "valid" in restored.output and "schema: matches" in restored.output
+    assert content_digest(fresh_dsn) == before
+
+
+def test_destructive_steps_back_up_first_unless_told_not_to(fresh_dsn: str) -> None:
+    runner = CliRunner()
+    demo = ["--profile", "demo", "--dsn", fresh_dsn, "-q"]
+    assert runner.invoke(main, demo).exit_code == 0
+
+    assert runner.invoke(main, [*demo, "--truncate"]).exit_code == 0
+    assert runner.invoke(main, [*demo, "--truncate", "--no-backup"]).exit_code == 0
+    assert [b.step for b in backups.listing()] == ["truncate"]
+
+
+def test_migrating_a_database_that_holds_rows_backs_it_up(fresh_dsn: str) -> None:
+    migrated(fresh_dsn)
+    with psycopg.connect(fresh_dsn, autocommit=True) as conn:
+        migrations.rollback(conn, "0001")  # a pending migration
+        conn.execute("INSERT INTO system_metrics (metric_key, metric_value) VALUES ('x', 1)")
+
+    result = CliRunner().invoke(main, ["migrate", "--dsn", fresh_dsn])
+
+    assert result.exit_code == 0, result.output
+    assert [(b.step, b.rows) for b in backups.listing()] == [("migrate", 1)]
+
+
+def test_restoring_something_else_is_refused(fresh_dsn: str, tmp_path: Path) -> None:
+    fake = tmp_path / "fake.dump"
+    fake.write_text("not a dump", encoding="utf-8")
+
+    result = CliRunner().invoke(main, ["restore", str(fake), "--dsn", fresh_dsn, "--yes"])
+
+    assert result.exit_code == 2 and "not a backup" in result.output, result.output

@@ -14,14 +14,14 @@ import click
 from moeen_synth import catalogue
 from moeen_synth.cli import options
 from moeen_synth.cli.main import main
-from moeen_synth.cli.output import print_loaded, print_report
+from moeen_synth.cli.output import print_backups, print_loaded, print_report, say_backup
 from moeen_synth.cli.progress import LoadProgress
 from moeen_synth.db import connect as dbconnect
 from moeen_synth.db import migrate as migrations
 from moeen_synth.db.embedded import client_binary
 from moeen_synth.db.validate import validate
 from moeen_synth.errors import MoeenSynthError
-from moeen_synth.jobs import lifecycle
+from moeen_synth.jobs import backups, lifecycle
 from moeen_synth.jobs import load as load_job
 from moeen_synth.jobs.load_files import ExportedFiles
 
@@ -39,6 +39,7 @@ NO_DATA = 3  # validate's exit status when the schema is right but no rows were 
 @options.dsn_option
 @options.truncate_option
 @options.no_migrate_option
+@options.no_backup_option
 @options.quiet_option
 @click.pass_context
 @options.reports_errors
@@ -48,6 +49,7 @@ def load_cmd(
     dsn: str | None,
     truncate: bool,
     no_migrate: bool,
+    no_backup: bool,
     quiet: bool,
 ) -> None:
     """Load exported Parquet or CSV files (DIRECTORY has a manifest.json) into PostgreSQL.
@@ -67,6 +69,9 @@ def load_cmd(
         ) as conn,
         reporter or nullcontext(),
     ):
+        step = backups.destructive_step(conn, truncate=truncate, migrate=not no_migrate)
+        if step and not no_backup:
+            say_backup(backups.backup(conn, target, step))
         result = load_job.load(
             conn,
             files.profile,
@@ -85,10 +90,12 @@ def load_cmd(
 @click.option(
     "--dry-run", is_flag=True, help="Print the SQL of pending migrations; change nothing."
 )
+@options.no_backup_option
 @click.pass_context
 @options.reports_errors
-def migrate_cmd(ctx: click.Context, dsn: str | None, dry_run: bool) -> None:
-    """Apply pending schema migrations (schema/NNNN_*.up.sql) in order."""
+def migrate_cmd(ctx: click.Context, dsn: str | None, dry_run: bool, no_backup: bool) -> None:
+    """Apply pending schema migrations (schema/NNNN_*.up.sql) in order, after a backup of a
+    database that holds rows."""
     target = dbconnect.resolve(options.dsn_of(ctx, dsn))
     with dbconnect.connect(
         target, autocommit=True, create=not dry_run, say=options.out_console.print
@@ -101,6 +108,8 @@ def migrate_cmd(ctx: click.Context, dsn: str | None, dry_run: bool) -> None:
                 click.echo(f"-- {m.version}_{m.name} ({m.up.name})")
                 click.echo(m.up.read_text(encoding="utf-8"))
             return
+        if not no_backup and backups.destructive_step(conn) == "migrate":
+            say_backup(backups.backup(conn, target, "migrate"))
         applied = migrations.migrate(conn)
     if applied:
         for m in applied:
@@ -117,7 +126,7 @@ def migrate_cmd(ctx: click.Context, dsn: str | None, dry_run: bool) -> None:
     metavar="VERSION",
     help="Revert migrations newer than VERSION (e.g. 0001); default: all of them.",
 )
-@click.option("--no-backup", is_flag=True, help="Do not write a pg_dump backup first.")
+@options.no_backup_option
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
 @options.reports_errors
@@ -138,18 +147,62 @@ def rollback_cmd(
             f"Revert {plan.names} on {target.display}? Its {plan.rows:,} rows in the "
             "platform's tables are lost"
         )
-        if not yes:
-            if not sys.stdin.isatty():
-                raise MoeenSynthError(
-                    f"{question.replace('Revert', 'rollback would revert', 1)}; it asks first. "
-                    "Give --yes to confirm in a script"
-                )
-            if not click.confirm(question, default=False):
-                raise click.Abort()
+        _confirm(question, yes)
         if not no_backup:
-            options.out_console.print(f"backup: {lifecycle.backup(target, 'rollback')}")
+            say_backup(backups.backup(conn, target, "rollback"))
         for name in lifecycle.rollback(conn, plan, to):
             options.out_console.print(f"reverted {name}")
+
+
+@main.command("backups")
+@click.pass_context
+@options.reports_errors
+def backups_cmd(ctx: click.Context) -> None:
+    """List the backups under outputs/backups/: when, of which database, before which
+    step, how many rows, how large."""
+    print_backups(backups.listing())
+
+
+@main.command("restore")
+@click.argument("backup", type=click.Path(dir_okay=False, path_type=Path))
+@options.dsn_option
+@options.no_backup_option
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+@options.reports_errors
+def restore_cmd(
+    ctx: click.Context, backup: Path, dsn: str | None, no_backup: bool, yes: bool
+) -> None:
+    """Restore BACKUP (a file `moeen-synth backups` lists) into the target in one
+    transaction, then validate it. What the backup holds replaces what is there; a target
+    holding rows is backed up first."""
+    target = dbconnect.resolve(options.dsn_of(ctx, dsn))
+    with dbconnect.connect(
+        target, autocommit=True, create=True, say=options.out_console.print
+    ) as conn:
+        rows = backups.platform_rows(conn)
+        question = f"Restore {backup.name} into {target.display}, replacing its {rows:,} rows?"
+        _confirm(question, yes)
+        if rows and not no_backup:
+            say_backup(backups.backup(conn, target, "restore"))
+        major = backups.server_major(conn)
+    backups.restore(target, backup, major)
+    options.out_console.print(f"restored {backup.name}")
+    with dbconnect.connect(target, autocommit=True) as conn:
+        report = validate(conn)
+    print_report(report)
+    if not report.ok:
+        sys.exit(1)
+
+
+def _confirm(question: str, yes: bool) -> None:
+    """Ask ``question`` unless --yes; without a terminal, refuse instead of asking."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise MoeenSynthError(f"{question} It asks first: give --yes to confirm in a script")
+    if not click.confirm(question, default=False):
+        raise click.Abort()
 
 
 @main.command("validate")

@@ -12,15 +12,17 @@ from moeen_synth import plan
 from moeen_synth import profile as profiles
 from moeen_synth.cli.options import (
     dsn_option,
+    no_backup_option,
     no_migrate_option,
     out_console,
     quiet_option,
     reports_errors,
     truncate_option,
 )
-from moeen_synth.cli.output import print_connect_hint, print_export, print_loaded
+from moeen_synth.cli.output import print_connect_hint, print_export, print_loaded, say_backup
 from moeen_synth.cli.progress import LoadProgress
 from moeen_synth.db import connect as dbconnect
+from moeen_synth.jobs import backups
 from moeen_synth.jobs import export as export_job
 from moeen_synth.jobs import load as load_job
 from moeen_synth.plan import Shard
@@ -49,6 +51,7 @@ from moeen_synth.sinks.sql import Style
     help="Add a further data set beside existing rows (new ids and unique keys).",
 )
 @no_migrate_option
+@no_backup_option
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
@@ -111,6 +114,7 @@ def main(
     truncate: bool,
     append: bool,
     no_migrate: bool,
+    no_backup: bool,
     workers: int,
     chunk_size: int,
     formats: tuple[export_job.Format, ...],
@@ -153,6 +157,7 @@ def main(
             "--truncate": truncate,
             "--append": append,
             "--no-migrate": no_migrate,
+            "--no-backup": no_backup,
         }
         given = [name for name, value in database_only.items() if value]
         if given:
@@ -162,7 +167,7 @@ def main(
     if shard or out or force:
         raise click.UsageError("--shard, --out and --force go with --format (file output)")
     mode: load_job.Mode = "truncate" if truncate else "append" if append else "refuse"
-    _load(prof, dsn, mode, no_migrate, workers, chunk_size, quiet)
+    _load(prof, dsn, mode, no_migrate, no_backup, workers, chunk_size, quiet)
 
 
 def _load(
@@ -170,6 +175,7 @@ def _load(
     dsn: str | None,
     mode: load_job.Mode,
     no_migrate: bool,
+    no_backup: bool,
     workers: int,
     chunk_size: int,
     quiet: bool,
@@ -184,6 +190,9 @@ def _load(
         ) as conn,
         reporter or nullcontext(),
     ):
+        step = backups.destructive_step(conn, truncate=mode == "truncate", migrate=not no_migrate)
+        if step and not no_backup:
+            say_backup(backups.backup(conn, target, step))
         result = load_job.load(
             conn,
             prof,

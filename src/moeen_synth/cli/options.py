@@ -46,6 +46,14 @@ def no_migrate_option(f: F) -> F:
     )(f)
 
 
+def no_backup_option(f: F) -> F:
+    return click.option(
+        "--no-backup",
+        is_flag=True,
+        help="Do not write a pg_dump backup under outputs/backups/ before changing the target.",
+    )(f)
+
+
 def quiet_option(f: F) -> F:
     return click.option("--quiet", "-q", is_flag=True, help="Print only errors.")(f)
 

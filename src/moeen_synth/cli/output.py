@@ -8,6 +8,7 @@ from rich.table import Table
 
 from moeen_synth.cli.options import out_console
 from moeen_synth.db.validate import Report
+from moeen_synth.jobs.backups import Backup
 from moeen_synth.jobs.export import ExportResult
 from moeen_synth.jobs.load import LoadResult
 from moeen_synth.jobs.load_files import LOADABLE
@@ -61,6 +62,23 @@ def print_loaded(result: LoadResult) -> None:
     print_summary(result)
     checks = len(result.report.check_results) if result.report else 0
     out_console.print(f"validated: {checks} checks passed")
+
+
+def say_backup(backup: Backup) -> None:
+    out_console.print(f"backup: {backup.path} ({backup.rows:,} rows, {backup.bytes / 1e6:,.1f} MB)")
+
+
+def print_backups(found: list[Backup]) -> None:
+    if not found:
+        out_console.print("no backups yet (outputs/backups/ is empty)")
+        return
+    table = Table(title="backups")
+    for column in ("taken (UTC)", "database", "before", "rows", "MB", "file"):
+        table.add_column(column, justify="right" if column in ("rows", "MB") else "left")
+    for b in found:
+        rows = f"{b.rows:,}" if b.rows >= 0 else "?"
+        table.add_row(b.taken, b.database, b.step, rows, f"{b.bytes / 1e6:,.1f}", str(b.path))
+    out_console.print(table)
 
 
 def print_connect_hint(target: Any) -> None:

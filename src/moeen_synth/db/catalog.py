@@ -287,10 +287,17 @@ def _diff_table(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> list[
     if exp_order != act_order:
         out.append(f"column order {', '.join(exp_order)} != {', '.join(act_order)}")
 
-    exp_cons = {_constraint_text(c) for c in expected.get("constraints", [])}
-    act_cons = {_constraint_text(c) for c in actual.get("constraints", [])}
-    out.extend(f"constraint missing: {c}" for c in sorted(exp_cons - act_cons))
-    out.extend(f"constraint unexpected: {c}" for c in sorted(act_cons - exp_cons))
+    # By meaning: a dump and restore prints some expressions differently (casts moved).
+    exp_cons = {_meaning(_constraint_text(c)): c for c in expected.get("constraints", [])}
+    act_cons = {_meaning(_constraint_text(c)): c for c in actual.get("constraints", [])}
+    out.extend(
+        f"constraint missing: {_constraint_text(exp_cons[k])}"
+        for k in sorted(exp_cons.keys() - act_cons.keys())
+    )
+    out.extend(
+        f"constraint unexpected: {_constraint_text(act_cons[k])}"
+        for k in sorted(act_cons.keys() - exp_cons.keys())
+    )
     exp_names = set(expected.get("constraint_names", []))
     act_names = set(actual.get("constraint_names", []))
     out.extend(f"constraint name missing: {n}" for n in sorted(exp_names - act_names))
@@ -345,6 +352,24 @@ def _render_columns(columns: Iterable[Mapping[str, Any]]) -> str:
 
 def _constraint_text(constraint: Mapping[str, Any]) -> str:
     return f"{constraint['type']} {constraint['definition']}"
+
+
+# Casts PostgreSQL adds or moves when it prints an expression back (a dump and restore of
+# `col::text = ANY ((ARRAY['a'::character varying])::text[])` reads back as
+# `col::text = ANY (ARRAY[('a'::character varying)::text])`).
+_CASTS = re.compile(
+    r"::(?:character varying|character|text|bpchar|varchar|integer|bigint|numeric|boolean"
+    r"|timestamp with time zone|jsonb|uuid|regclass)(?:\(\d+\))?(?:\[\])?"
+)
+
+
+def _meaning(expression: str) -> str:
+    """An expression with casts, parentheses and white space left out, outside its
+    literals: two printings of the same constraint give the same text."""
+    parts = expression.split("'")
+    for i in range(0, len(parts), 2):  # even parts are outside quotes
+        parts[i] = re.sub(r"[\s()]+", "", _CASTS.sub("", parts[i]))
+    return "'".join(parts)
 
 
 def _unqualify_on(definition: str, qualifier: str) -> str:
