@@ -189,7 +189,7 @@ def restore_cmd(
     backups.restore(target, backup, major)
     options.out_console.print(f"restored {backup.name}")
     with dbconnect.connect(target, autocommit=True) as conn:
-        report = validate(conn)
+        report = validate(conn, behaviour=True)
     print_report(report)
     if not report.ok:
         sys.exit(1)
@@ -222,7 +222,7 @@ def validate_cmd(ctx: click.Context, dsn: str | None, no_schema: bool) -> None:
                 f"{target.display} has none of the platform's tables; create them with "
                 "`moeen-synth migrate` (or load the demo with `moeen-synth --profile demo`)"
             )
-        report = validate(conn, schema=not no_schema)
+        report = validate(conn, schema=not no_schema, behaviour=True)
     print_report(report)
     if not report.ok:
         sys.exit(1)

@@ -99,6 +99,16 @@ def print_report(report: Report) -> None:
     for name, n in report.check_results:
         table.add_row(name, "skipped" if n is None else "ok" if n == 0 else f"[red]{n} bad[/]")
     out_console.print(table)
+    if report.behaviour:
+        acted = Table(title="behaviour (row-level security, triggers)")
+        acted.add_column("check")
+        acted.add_column("result", justify="right")
+        for name, n in report.behaviour:
+            shown = "skipped" if n is None else "ok" if n == 0 else f"[red]{n} wrong[/]"
+            acted.add_row(name, shown)
+        out_console.print(acted)
+    for warning in report.warnings:
+        out_console.print(f"[yellow]warning:[/] {warning}")
     if report.row_counts:
         counts = Table(title="rows per table")
         counts.add_column("table")

@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 
 from moeen_synth import paths
+from moeen_synth.db import behaviour as behaviour_checks
 from moeen_synth.db import checks
 from moeen_synth.db.catalog import diff_catalogs, read_catalog
 from moeen_synth.db.migrate import PLATFORM_TABLES
@@ -42,12 +43,15 @@ def normalised_catalog(conn: psycopg.Connection[Any]) -> dict[str, Any]:
 class Report:
     schema_problems: list[str] = field(default_factory=list)
     check_results: list[tuple[str, int | None]] = field(default_factory=list)  # None: skipped
+    behaviour: list[tuple[str, int | None]] = field(default_factory=list)  # RLS, triggers
+    warnings: list[str] = field(default_factory=list)
     row_counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def failures(self) -> list[str]:
         bad = [f"schema: {p}" for p in self.schema_problems]
         bad += [f"{name}: {n} row(s)" for name, n in self.check_results if n]
+        bad += [f"{name}: {n} wrong" for name, n in self.behaviour if n]
         return bad
 
     @property
@@ -95,8 +99,11 @@ def validate(
     *,
     as_of: dt.datetime | None = None,
     schema: bool = True,
+    behaviour: bool = False,
     step: Callable[[str, int, int], None] | None = None,
 ) -> Report:
+    """The schema against the expected one (``schema``), the data checks, and with
+    ``behaviour`` what row-level security, triggers and views do (``db.behaviour``)."""
     report = Report()
     if schema:
         expected = json.loads(expected_catalog_path().read_text(encoding="utf-8"))
@@ -110,5 +117,8 @@ def validate(
         if report.schema_problems and missing:
             return report  # data checks would only fail on absent tables
     report.check_results = run_checks(conn, as_of if as_of is not None else last_as_of(conn), step)
+    if behaviour:
+        found = behaviour_checks.run(conn)
+        report.behaviour, report.warnings = found.checks, found.warnings
     report.row_counts = row_counts(conn)
     return report

@@ -1,0 +1,179 @@
+"""Checks that exercise the schema's behaviour rather than read its definition: row-level
+security as a signed-in patient, doctor or nobody meets it, the ``updated_at`` triggers,
+and views that show rows to someone who is not signed in.
+
+Everything runs inside a transaction that is rolled back (a temporary role included), so
+validate leaves nothing behind. Each check counts what is wrong (0: ok; None: skipped, with
+why in its name), like the data checks.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from moeen_synth import catalogue
+
+Result = tuple[str, int | None]
+
+# Which rows of each table with row-level security a signed-in user owns, as the platform
+# means it (not as its policies say: a weakened policy must show up as a difference).
+# {uid} is the user's id; None: nobody but its owner sees any row.
+_PATIENTS = "SELECT id FROM patients WHERE user_id = %(uid)s"
+_DOCTORS = "SELECT id FROM doctors WHERE user_id = %(uid)s"
+OWNED: dict[str, dict[str, str | None]] = {
+    "patient": {
+        "users": "id = %(uid)s",
+        "patients": "user_id = %(uid)s",
+        "doctors": "false",
+        "appointments": f"patient_id IN ({_PATIENTS})",
+        "medical_records": f"patient_id IN ({_PATIENTS})",
+        "notifications": "user_id = %(uid)s",
+        "audit_logs": "false",
+    },
+    "doctor": {
+        "users": "id = %(uid)s",
+        "patients": "false",
+        "doctors": "user_id = %(uid)s",
+        "appointments": f"doctor_id IN ({_DOCTORS})",
+        "medical_records": f"doctor_id IN ({_DOCTORS})",
+        "notifications": "user_id = %(uid)s",
+        "audit_logs": "false",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Findings:
+    checks: list[Result]
+    warnings: list[str]
+
+
+def run(conn: psycopg.Connection[Any]) -> Findings:
+    """RLS, trigger and view checks, in a transaction rolled back afterwards."""
+    checks: list[Result] = []
+    warnings: list[str] = []
+    with conn.transaction(force_rollback=True):
+        checks += _triggers(conn)
+        role = _temporary_role(conn)
+        if role is None:
+            checks.append(("RLS: skipped (the role may not create a role to test with)", None))
+        else:
+            checks += _row_level_security(conn, role)
+            warnings += _exposing_views(conn, role)
+    return Findings(checks, warnings)
+
+
+def _triggers(conn: psycopg.Connection[Any]) -> list[Result]:
+    """An UPDATE moves updated_at on every table whose trigger should (a row each)."""
+    out: list[Result] = []
+    for table in catalogue.TABLES:
+        triggers = catalogue._schema()["tables"].get(table.name, {}).get("triggers", [])
+        if not any("update_updated_at_column" in t["definition"] for t in triggers):
+            continue
+        name = f"trigger: an UPDATE of {table.name} moves updated_at"
+        with conn.transaction(force_rollback=True):
+            row = conn.execute(
+                sql.SQL(
+                    "UPDATE {t} SET updated_at = timestamptz '2000-01-01 00:00:00+00' "
+                    "WHERE ctid = (SELECT ctid FROM {t} LIMIT 1) RETURNING updated_at"
+                ).format(t=sql.Identifier(table.name))
+            ).fetchone()
+        if row is None:
+            out.append((f"{name} (skipped: no rows)", None))
+        else:
+            out.append((name, 0 if row[0].year > 2000 else 1))
+    return out
+
+
+def _temporary_role(conn: psycopg.Connection[Any]) -> str | None:
+    """A role without privileges beyond reading, as the platform's signed-in users have;
+    None if this connection may not create one."""
+    role = f"moeen_validate_{os.getpid()}"
+    try:
+        with conn.transaction():
+            conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
+    except psycopg.errors.InsufficientPrivilege:
+        return None
+    ident = sql.Identifier(role)
+    conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public, auth TO {}").format(ident))
+    conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(ident))
+    return role
+
+
+def _sample_user(conn: psycopg.Connection[Any], kind: str) -> str | None:
+    table = "patients" if kind == "patient" else "doctors"
+    row = conn.execute(
+        f"SELECT user_id::text FROM {table} WHERE user_id IS NOT NULL ORDER BY id LIMIT 1"
+    ).fetchone()
+    return str(row[0]) if row else None
+
+
+def _ids(conn: psycopg.Connection[Any], table: str, where: str, uid: str | None) -> list[str]:
+    rows = conn.execute(
+        f"SELECT id::text FROM {table} WHERE {where} ORDER BY id",
+        {"uid": uid},
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _as(conn: psycopg.Connection[Any], role: str | None, uid: str | None) -> None:
+    """Act as ``role`` (None: back to the connection's own) signed in as ``uid``."""
+    conn.execute("SELECT set_config('request.jwt.claim.sub', %s, true)", (uid or "",))
+    if role is None:
+        conn.execute("RESET ROLE")
+    else:
+        conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)))
+
+
+def _row_level_security(conn: psycopg.Connection[Any], role: str) -> list[Result]:
+    """For a signed-in patient, a doctor and nobody: each sees exactly the rows it owns."""
+    out: list[Result] = []
+    tables = [t.name for t in catalogue.TABLES if t.rls]
+    for kind in ("patient", "doctor", "nobody"):
+        uid = _sample_user(conn, kind) if kind != "nobody" else None
+        if kind != "nobody" and uid is None:
+            out.append((f"RLS as a signed-in {kind} (skipped: no {kind}s)", None))
+            continue
+        owned = OWNED.get(kind, {})
+        for table in tables:
+            where = owned.get(table) or "false"
+            expected = _ids(conn, table, where, uid)
+            _as(conn, role, uid)
+            seen = _ids(conn, table, "true", uid)
+            _as(conn, None, None)
+            wrong = len(set(seen) ^ set(expected))
+            name = (
+                f"RLS: {table} shows no row to someone not signed in"
+                if kind == "nobody"
+                else f"RLS: {table} shows a signed-in {kind} exactly their own rows"
+            )
+            out.append((name, wrong))
+    return out
+
+
+def _exposing_views(conn: psycopg.Connection[Any], role: str) -> list[str]:
+    """Views that show rows to someone who is not signed in: they run with their owner's
+    rights, so the tables' row-level security does not apply through them."""
+    out = []
+    views = sorted(catalogue._schema().get("views", {}))
+    for view in views:
+        _as(conn, role, None)
+        with conn.transaction(force_rollback=True):
+            try:
+                row = conn.execute(
+                    sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(view))
+                ).fetchone()
+            except psycopg.errors.UndefinedTable:
+                row = None
+        _as(conn, None, None)
+        if row and row[0]:
+            out.append(
+                f"view {view} shows {row[0]:,} rows to someone not signed in: it bypasses "
+                "row-level security (create it WITH (security_invoker = true))"
+            )
+    return out
