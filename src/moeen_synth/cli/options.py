@@ -32,30 +32,21 @@ def dsn_option(f: F) -> F:
     )(f)
 
 
-def truncate_option(f: F) -> F:
-    return click.option(
-        "--truncate", is_flag=True, help="Replace rows a previous load left in the target."
-    )(f)
-
-
-def no_migrate_option(f: F) -> F:
-    return click.option(
-        "--no-migrate",
-        is_flag=True,
-        help="Load into the schema as it is (made by other means); never migrate.",
-    )(f)
-
-
-def no_backup_option(f: F) -> F:
-    return click.option(
-        "--no-backup",
-        is_flag=True,
-        help="Do not write a pg_dump backup under outputs/backups/ before changing the target.",
-    )(f)
-
-
-def quiet_option(f: F) -> F:
-    return click.option("--quiet", "-q", is_flag=True, help="Print only errors.")(f)
+# Flags several commands share, declared once.
+truncate_option = click.option(
+    "--truncate", is_flag=True, help="Replace rows a previous load left in the target."
+)
+no_migrate_option = click.option(
+    "--no-migrate",
+    is_flag=True,
+    help="Load into the schema as it is (made by other means); never migrate.",
+)
+no_backup_option = click.option(
+    "--no-backup",
+    is_flag=True,
+    help="Do not write a pg_dump backup under outputs/backups/ before changing the target.",
+)
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 
 
 def _debugging() -> bool:
