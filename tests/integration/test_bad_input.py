@@ -87,3 +87,7 @@ def test_bad_input_never_shows_a_traceback_or_a_password(
         assert "Traceback" not in shown, (args, shown)
         assert SECRET not in shown, (args, shown)
         assert "error" in shown.lower(), (args, shown)
+    logs = list((tmp_path / "outputs" / "logs").glob("*.log"))
+    assert logs, "the commands that reached a database wrote logs"
+    for log in logs:
+        assert SECRET not in log.read_text("utf-8"), log

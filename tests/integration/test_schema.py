@@ -300,3 +300,19 @@ def test_restoring_something_else_is_refused(fresh_dsn: str, tmp_path: Path) -> 
     result = CliRunner().invoke(main, ["restore", str(fake), "--dsn", fresh_dsn, "--yes"])
 
     assert result.exit_code == 2 and "not a backup" in result.output, result.output
+
+
+def test_migrate_rollback_and_load_write_logs(fresh_dsn: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    migrated_now = runner.invoke(main, ["migrate", "--dsn", fresh_dsn])
+    loaded = runner.invoke(main, ["--profile", "demo", "--dsn", fresh_dsn])
+    refused = runner.invoke(main, ["--profile", "demo", "--dsn", fresh_dsn])  # not empty
+    logs = sorted((tmp_path / "outputs" / "logs").glob("*.log"))
+
+    assert "log: " in migrated_now.output and "log: " in loaded.output
+    assert [log.name.split("-", 1)[1] for log in logs] == ["migrate.log", "load.log", "load.log"]
+    migrate_log, load_log, refused_log = (log.read_text("utf-8") for log in logs)
+    assert "applying 0001_platform_schema" in migrate_log and "CREATE TABLE users" in migrate_log
+    assert "outcome: ok" in migrate_log
+    assert "copied appointments: 6 rows" in load_log and "outcome: ok" in load_log
+    assert "outcome: failed" in refused_log and refused.exit_code == 1

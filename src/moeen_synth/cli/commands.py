@@ -13,6 +13,7 @@ import click
 
 from moeen_synth import catalogue
 from moeen_synth.cli import options
+from moeen_synth.cli.logfile import logged
 from moeen_synth.cli.main import main
 from moeen_synth.cli.output import print_backups, print_loaded, print_report, say_backup
 from moeen_synth.cli.progress import LoadProgress
@@ -64,6 +65,7 @@ def load_cmd(
         options.out_console.print(f"target: {target.display} ({target.source})")
     reporter = LoadProgress() if not quiet else None
     with (
+        logged("load", target.display, quiet=quiet),
         dbconnect.connect(
             target, autocommit=True, create=True, say=None if quiet else options.out_console.print
         ) as conn,
@@ -108,9 +110,10 @@ def migrate_cmd(ctx: click.Context, dsn: str | None, dry_run: bool, no_backup: b
                 click.echo(f"-- {m.version}_{m.name} ({m.up.name})")
                 click.echo(m.up.read_text(encoding="utf-8"))
             return
-        if not no_backup and backups.destructive_step(conn) == "migrate":
-            say_backup(backups.backup(conn, target, "migrate"))
-        applied = migrations.migrate(conn)
+        with logged("migrate", target.display):
+            if not no_backup and backups.destructive_step(conn) == "migrate":
+                say_backup(backups.backup(conn, target, "migrate"))
+            applied = migrations.migrate(conn)
     if applied:
         for m in applied:
             options.out_console.print(f"applied {m.version}_{m.name}")
@@ -148,10 +151,11 @@ def rollback_cmd(
             "platform's tables are lost"
         )
         _confirm(question, yes)
-        if not no_backup:
-            say_backup(backups.backup(conn, target, "rollback"))
-        for name in lifecycle.rollback(conn, plan, to):
-            options.out_console.print(f"reverted {name}")
+        with logged("rollback", target.display):
+            if not no_backup:
+                say_backup(backups.backup(conn, target, "rollback"))
+            for name in lifecycle.rollback(conn, plan, to):
+                options.out_console.print(f"reverted {name}")
 
 
 @main.command("backups")
@@ -183,10 +187,10 @@ def restore_cmd(
         rows = backups.platform_rows(conn)
         question = f"Restore {backup.name} into {target.display}, replacing its {rows:,} rows?"
         _confirm(question, yes)
-        if rows and not no_backup:
-            say_backup(backups.backup(conn, target, "restore"))
-        major = backups.server_major(conn)
-    backups.restore(target, backup, major)
+        with logged("restore", target.display):
+            if rows and not no_backup:
+                say_backup(backups.backup(conn, target, "restore"))
+            backups.restore(target, backup, backups.server_major(conn))
     options.out_console.print(f"restored {backup.name}")
     with dbconnect.connect(target, autocommit=True) as conn:
         report = validate(conn, behaviour=True)

@@ -10,6 +10,7 @@ import click
 
 from moeen_synth import plan
 from moeen_synth import profile as profiles
+from moeen_synth.cli.logfile import logged
 from moeen_synth.cli.options import (
     dsn_option,
     no_backup_option,
@@ -185,6 +186,7 @@ def _load(
         out_console.print(f"target: {target.display} ({target.source})")
     reporter = LoadProgress() if not quiet else None
     with (
+        logged("load", target.display, quiet=quiet),
         dbconnect.connect(
             target, autocommit=True, create=True, say=None if quiet else out_console.print
         ) as conn,

@@ -8,7 +8,9 @@ lock so two runs cannot migrate one database at once.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ from moeen_synth import catalogue, paths
 from moeen_synth.errors import SchemaError
 
 BOOKKEEPING = "moeen_synth"
+log = logging.getLogger(__name__)
 LOCK_ID = 0x6D6F65656E  # "moeen"
 _NAME = re.compile(r"^(\d{4})_(\w+)\.up\.sql$")
 
@@ -130,12 +133,17 @@ def migrate(conn: psycopg.Connection[Any]) -> list[Migration]:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_ID,))
             if m.version in applied(conn):
                 continue  # another run applied it while we waited
-            conn.execute(m.up.read_text(encoding="utf-8"))
+            started = time.perf_counter()
+            statements = m.up.read_text(encoding="utf-8")
+            log.info("applying %s_%s (%s, sha256 %s)", m.version, m.name, m.up.name, m.checksum)
+            log.debug("statements of %s:\n%s", m.up.name, statements)
+            conn.execute(statements)
             conn.execute(
                 f"INSERT INTO {BOOKKEEPING}.schema_migrations (version, name, checksum) "
                 "VALUES (%s, %s, %s)",
                 (m.version, m.name, m.checksum),
             )
+        log.info("applied %s_%s in %.2f s", m.version, m.name, time.perf_counter() - started)
         done.append(m)
     if done:
         set_time_zone(conn)
@@ -193,9 +201,12 @@ def rollback(
         if before is not None:
             before(conn)
         for m in to_roll_back(conn, to):
+            log.info("reverting %s_%s (%s)", m.version, m.name, m.down.name)
+            statements = m.down.read_text(encoding="utf-8")
+            log.debug("statements of %s:\n%s", m.down.name, statements)
             try:
                 with conn.transaction():
-                    conn.execute(m.down.read_text(encoding="utf-8"))
+                    conn.execute(statements)
             except psycopg.Error as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise SchemaError(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -29,6 +30,7 @@ from moeen_synth.db.embedded import client_binary
 from moeen_synth.db.target import Target
 from moeen_synth.errors import MoeenSynthError, UsageError
 
+log = logging.getLogger(__name__)
 SUFFIX = ".dump"
 
 
@@ -87,8 +89,10 @@ def _run(
     env = dict(os.environ)
     if password is not None:
         env["PGPASSWORD"] = str(password)
+    command = [client(program, major), *args, "-d", make_conninfo("", **params)]
+    log.info("running %s", " ".join(command))  # the password is not in it
     return subprocess.run(
-        [client(program, major), *args, "-d", make_conninfo("", **params)],
+        command,
         capture_output=True,
         text=True,
         check=False,

@@ -8,6 +8,7 @@ driver; rebuild; validate; record the load; commit only if everything held.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from moeen_synth.sinks.postgres import PostgresSink, Types, target_types
 
 Mode = Literal["refuse", "truncate", "append"]
 Prepare = Callable[[str, Any], Prepared]  # the sinks' encoding of a block
+log = logging.getLogger(__name__)
 BULK_THRESHOLD = 100_000  # rows; below this, dropping and rebuilding indexes costs more
 
 
@@ -159,6 +161,13 @@ def _copy_rebuild_check(
     types: Types = target_types(conn)
     work = feed.plan(ctx)
     total_rows = sum(n for _, n in work)
+    log.info(
+        "profile %s, seed %s: %s rows in %s tables",
+        ctx.profile.name,
+        ctx.seed,
+        f"{total_rows:,}",
+        sum(1 for _, n in work if n),
+    )
     if progress:
         tables = sum(1 for _, n in work if n)
         progress(f"plan: {total_rows:,} rows in {tables} tables", 0, 0)
@@ -175,8 +184,11 @@ def _copy_rebuild_check(
         TableResult(name, driven.rows.get(name, 0), driven.seconds.get(name, 0.0))
         for name in totals
     ]
+    for table in result.tables:
+        log.info("copied %s: %s rows in %.2f s", table.table, f"{table.rows:,}", table.seconds)
     if deferred is not None:
         result.rebuild_seconds = _rebuild(conn, deferred, progress)
+        log.info("rebuilt indexes and foreign keys in %.2f s", result.rebuild_seconds)
     t0 = time.perf_counter()
     report = validate(
         conn,
@@ -188,6 +200,14 @@ def _copy_rebuild_check(
     )
     result.report = report
     result.check_seconds = time.perf_counter() - t0
+    log.info(
+        "%s checks in %.2f s, %s failed",
+        len(report.check_results),
+        result.check_seconds,
+        len(report.failures),
+    )
+    for failure in report.failures:
+        log.error("check failed: %s", failure)
     if not report.ok:
         raise LoadError(
             "the loaded data failed validation; nothing was kept:\n  "
