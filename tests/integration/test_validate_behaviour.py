@@ -4,6 +4,8 @@ breakage fails it (exit 1, naming the table), even where the schema is not compa
 
 from __future__ import annotations
 
+import json
+
 import psycopg
 import pytest
 from click.testing import CliRunner
@@ -72,3 +74,17 @@ def test_validate_leaves_nothing_behind(demo_dsn: str) -> None:
     _validate(demo_dsn)
 
     assert state() == before
+
+
+def test_validate_gives_statistics_and_json(demo_dsn: str) -> None:
+    shown = CliRunner().invoke(main, ["validate", "--dsn", demo_dsn])
+    as_json = CliRunner().invoke(main, ["validate", "--json", "--dsn", demo_dsn])
+
+    assert shown.exit_code == 0 and "statistics" in shown.output, shown.output
+    assert "8 policies, 12 triggers, 3 views" in shown.output
+    data = json.loads(as_json.output)
+    assert as_json.exit_code == 0 and data["valid"] is True
+    assert data["rows"]["appointments"] == 6
+    assert data["statistics"]["tables"]["appointments"]["rows"] == 6
+    assert data["statistics"]["database_bytes"] > 0
+    assert any(item["name"].startswith("RLS: ") for item in data["behaviour"])

@@ -15,7 +15,13 @@ from moeen_synth import catalogue
 from moeen_synth.cli import options
 from moeen_synth.cli.logfile import logged
 from moeen_synth.cli.main import main
-from moeen_synth.cli.output import print_backups, print_loaded, print_report, say_backup
+from moeen_synth.cli.output import (
+    print_backups,
+    print_loaded,
+    print_report,
+    report_json,
+    say_backup,
+)
 from moeen_synth.cli.progress import LoadProgress
 from moeen_synth.db import connect as dbconnect
 from moeen_synth.db import migrate as migrations
@@ -212,9 +218,10 @@ def _confirm(question: str, yes: bool) -> None:
 @main.command("validate")
 @options.dsn_option
 @click.option("--no-schema", is_flag=True, help="Check the data only, not the schema.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (for CI).")
 @click.pass_context
 @options.reports_errors
-def validate_cmd(ctx: click.Context, dsn: str | None, no_schema: bool) -> None:
+def validate_cmd(ctx: click.Context, dsn: str | None, no_schema: bool, as_json: bool) -> None:
     """Compare the target's schema with the expected one and check its data.
 
     Exit status: 0 valid; 1 a difference or a failed check; 3 valid but the generated
@@ -227,11 +234,15 @@ def validate_cmd(ctx: click.Context, dsn: str | None, no_schema: bool) -> None:
                 "`moeen-synth migrate` (or load the demo with `moeen-synth --profile demo`)"
             )
         report = validate(conn, schema=not no_schema, behaviour=True)
-    print_report(report)
+    if as_json:
+        click.echo(report_json(report))
+    else:
+        print_report(report)
     if not report.ok:
         sys.exit(1)
     if report.row_counts and not any(report.row_counts[t] for t in catalogue.GENERATED):
-        options.out_console.print("no data: run `moeen-synth --profile demo`")
+        if not as_json:
+            options.out_console.print("no data: run `moeen-synth --profile demo`")
         sys.exit(NO_DATA)
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from typing import Any
 
 from rich.table import Table
 
 from moeen_synth.cli.options import out_console
+from moeen_synth.db.statistics import Statistics
 from moeen_synth.db.validate import Report
 from moeen_synth.jobs.backups import Backup
 from moeen_synth.jobs.export import ExportResult
@@ -64,6 +67,44 @@ def print_loaded(result: LoadResult) -> None:
     out_console.print(f"validated: {checks} checks passed")
 
 
+def _print_statistics(stats: Statistics) -> None:
+    table = Table(
+        title="statistics",
+        caption=(
+            f"database {stats.database_bytes / 1e6:,.1f} MB; {stats.policies} policies, "
+            f"{stats.triggers} triggers, {stats.views} views"
+        ),
+    )
+    for column in ("table", "rows", "table MB", "index MB"):
+        table.add_column(column, justify="left" if column == "table" else "right")
+    for name, t in stats.tables.items():
+        table.add_row(
+            name, f"{t.rows:,}", f"{t.table_bytes / 1e6:,.2f}", f"{t.index_bytes / 1e6:,.2f}"
+        )
+    out_console.print(table)
+    if stats.unused_indexes:
+        out_console.print(
+            f"indexes never scanned ({len(stats.unused_indexes)}): "
+            + ", ".join(stats.unused_indexes),
+            soft_wrap=True,
+        )
+
+
+def report_json(report: Report) -> str:
+    """The report as JSON, for CI."""
+    data = {
+        "valid": report.ok,
+        "failures": report.failures,
+        "schema_problems": report.schema_problems,
+        "checks": [{"name": n, "bad": b} for n, b in report.check_results],
+        "behaviour": [{"name": n, "wrong": b} for n, b in report.behaviour],
+        "warnings": report.warnings,
+        "rows": report.row_counts,
+        "statistics": asdict(report.statistics) if report.statistics else None,
+    }
+    return json.dumps(data, indent=1, ensure_ascii=False)
+
+
 def say_backup(backup: Backup) -> None:
     out_console.print(f"backup: {backup.path} ({backup.rows:,} rows, {backup.bytes / 1e6:,.1f} MB)")
 
@@ -109,7 +150,9 @@ def print_report(report: Report) -> None:
         out_console.print(acted)
     for warning in report.warnings:
         out_console.print(f"[yellow]warning:[/] {warning}")
-    if report.row_counts:
+    if report.statistics is not None:
+        _print_statistics(report.statistics)
+    elif report.row_counts:
         counts = Table(title="rows per table")
         counts.add_column("table")
         counts.add_column("rows", justify="right")

@@ -14,9 +14,10 @@ import psycopg
 
 from moeen_synth import paths
 from moeen_synth.db import behaviour as behaviour_checks
-from moeen_synth.db import checks
+from moeen_synth.db import checks, statistics
 from moeen_synth.db.catalog import diff_catalogs, read_catalog
 from moeen_synth.db.migrate import PLATFORM_TABLES
+from moeen_synth.db.statistics import Statistics
 
 SNAPSHOT = "expected_catalog.json"
 # Present only where the server lacks uuid-ossp (schema/0001 then defines a stand-in).
@@ -46,6 +47,7 @@ class Report:
     behaviour: list[tuple[str, int | None]] = field(default_factory=list)  # RLS, triggers
     warnings: list[str] = field(default_factory=list)
     row_counts: dict[str, int] = field(default_factory=dict)
+    statistics: Statistics | None = None
 
     @property
     def failures(self) -> list[str]:
@@ -121,4 +123,6 @@ def validate(
         found = behaviour_checks.run(conn)
         report.behaviour, report.warnings = found.checks, found.warnings
     report.row_counts = row_counts(conn)
+    if behaviour:
+        report.statistics = statistics.gather(conn, report.row_counts)
     return report
