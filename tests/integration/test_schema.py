@@ -316,3 +316,24 @@ def test_migrate_rollback_and_load_write_logs(fresh_dsn: str, tmp_path: Path) ->
     assert "outcome: ok" in migrate_log
     assert "copied appointments: 6 rows" in load_log and "outcome: ok" in load_log
     assert "outcome: failed" in refused_log and refused.exit_code == 1
+
+
+def test_rollback_all_drops_a_schema_the_platform_made(fresh_dsn: str) -> None:
+    with psycopg.connect(fresh_dsn, autocommit=True) as conn:
+        for m in migrations.available():  # the same SQL, but no record of migrations
+            conn.execute(m.up.read_text())  # type: ignore[call-overload]
+        assert migrations.state(conn) == "platform"
+    runner = CliRunner()
+    assert runner.invoke(main, ["--profile", "demo", "--dsn", fresh_dsn, "-q"]).exit_code == 0
+
+    refused = runner.invoke(main, ["rollback", "--dsn", fresh_dsn, "--yes"])
+    dropped = runner.invoke(main, ["rollback", "--all", "--dsn", fresh_dsn, "--yes"])
+    again = runner.invoke(main, ["--profile", "demo", "--dsn", fresh_dsn, "-q"])
+
+    assert refused.exit_code == 1 and "rollback --all" in refused.output, refused.output
+    assert dropped.exit_code == 0, dropped.output
+    assert "table users" in dropped.output and "view patient_dashboard" in dropped.output
+    assert [b.step for b in backups.listing()] == ["rollback"]
+    assert again.exit_code == 0, again.output
+    with psycopg.connect(fresh_dsn) as conn:
+        assert migrations.state(conn) == "managed"

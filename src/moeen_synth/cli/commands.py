@@ -8,8 +8,10 @@ import shutil
 import sys
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 import click
+import psycopg
 
 from moeen_synth import catalogue
 from moeen_synth.cli import options
@@ -26,6 +28,7 @@ from moeen_synth.cli.progress import LoadProgress
 from moeen_synth.db import connect as dbconnect
 from moeen_synth.db import migrate as migrations
 from moeen_synth.db.embedded import client_binary
+from moeen_synth.db.target import Target
 from moeen_synth.db.validate import validate
 from moeen_synth.errors import MoeenSynthError
 from moeen_synth.jobs import backups, lifecycle
@@ -135,19 +138,38 @@ def migrate_cmd(ctx: click.Context, dsn: str | None, dry_run: bool, no_backup: b
     metavar="VERSION",
     help="Revert migrations newer than VERSION (e.g. 0001); default: all of them.",
 )
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Drop every object of the platform's schema, also one made by the platform's own "
+    "SQL (no migrations to revert).",
+)
 @options.no_backup_option
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
 @options.reports_errors
 def rollback_cmd(
-    ctx: click.Context, dsn: str | None, to: str | None, no_backup: bool, yes: bool
+    ctx: click.Context,
+    dsn: str | None,
+    to: str | None,
+    everything: bool,
+    no_backup: bool,
+    yes: bool,
 ) -> None:
     """Revert applied migrations, newest first, after a pg_dump backup.
 
     Rows moeen-synth loaded go first, in the same transaction: all or nothing. Asks for
-    confirmation unless --yes; a run without a terminal must give --yes."""
+    confirmation unless --yes; a run without a terminal must give --yes. A schema made by
+    the platform's own SQL has no migrations: --all drops its objects instead."""
+    if everything and to is not None:
+        raise click.UsageError("--all and --to exclude each other")
     target = dbconnect.resolve(options.dsn_of(ctx, dsn))
     with dbconnect.connect(target, autocommit=True) as conn:
+        state = migrations.state(conn)
+        if state in ("platform", "foreign"):
+            _drop_platform(conn, target, everything, no_backup, yes)
+            return
         plan = lifecycle.plan_rollback(conn, to)
         if not plan.migrations:
             options.out_console.print("nothing to roll back")
@@ -162,6 +184,31 @@ def rollback_cmd(
                 say_backup(backups.backup(conn, target, "rollback"))
             for name in lifecycle.rollback(conn, plan, to):
                 options.out_console.print(f"reverted {name}")
+
+
+def _drop_platform(
+    conn: psycopg.Connection[Any], target: Target, everything: bool, no_backup: bool, yes: bool
+) -> None:
+    """rollback on a schema made by other means: only with --all, dropping its objects."""
+    if not everything:
+        raise MoeenSynthError(
+            f"{target.display} has the platform's tables but no record of moeen-synth's "
+            "migrations (made by the platform's own SQL): there is nothing to revert. "
+            "`moeen-synth rollback --all` drops every object of the platform's schema"
+        )
+    rows = backups.platform_rows(conn)
+    _confirm(
+        f"Drop every table, view and function of the platform's schema in {target.display}, "
+        f"with its {rows:,} rows?",
+        yes,
+    )
+    with logged("rollback", target.display):
+        if not no_backup:
+            say_backup(backups.backup(conn, target, "rollback"))
+        dropped = lifecycle.drop_platform(conn)
+    options.out_console.print(
+        f"dropped {len(dropped)} objects: {', '.join(dropped)}", soft_wrap=True
+    )
 
 
 @main.command("backups")

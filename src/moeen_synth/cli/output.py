@@ -106,7 +106,10 @@ def report_json(report: Report) -> str:
 
 
 def say_backup(backup: Backup) -> None:
-    out_console.print(f"backup: {backup.path} ({backup.rows:,} rows, {backup.bytes / 1e6:,.1f} MB)")
+    out_console.print(
+        f"backup: {backup.path} ({backup.rows:,} rows, {backup.bytes / 1e6:,.1f} MB)",
+        soft_wrap=True,
+    )
 
 
 def print_backups(found: list[Backup]) -> None:

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
-from moeen_synth import vocab
+from moeen_synth import catalogue, vocab
 from moeen_synth.db import loads
 from moeen_synth.db import migrate as migrations
 
@@ -60,3 +61,39 @@ def rollback(conn: psycopg.Connection[Any], plan: RollbackPlan, to: str | None) 
 
     reverted = migrations.rollback(conn, to, before=remove_loaded)
     return [f"{m.version}_{m.name}" for m in reverted]
+
+
+def drop_platform(conn: psycopg.Connection[Any]) -> list[str]:
+    """Drop every object of the platform's schema (its views, tables, children first, and
+    functions, as schema/expected_catalog.json lists them) and moeen-synth's bookkeeping, in
+    one transaction: for a schema made by the platform's own SQL, which has no migrations to
+    revert. Extensions and the auth schema stay. Returns what was dropped."""
+    facts = catalogue._schema()
+    dropped: list[str] = []
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (migrations.LOCK_ID,))
+        for view in sorted(facts.get("views", {})):
+            if _exists(conn, view):
+                conn.execute(sql.SQL("DROP VIEW {}").format(sql.Identifier("public", view)))
+                dropped.append(f"view {view}")
+        for table in reversed(catalogue.NAMES):
+            if _exists(conn, table):
+                conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier("public", table)))
+                dropped.append(f"table {table}")
+        for function in facts.get("functions", []):
+            signature = f"public.{function['name']}({function['arguments']})"
+            found = conn.execute("SELECT to_regprocedure(%s)", (signature,)).fetchone()
+            if found and found[0]:
+                conn.execute(
+                    sql.SQL("DROP FUNCTION {}({})").format(
+                        sql.Identifier("public", function["name"]), sql.SQL(function["arguments"])
+                    )
+                )
+                dropped.append(f"function {function['name']}")
+        conn.execute(f"DROP SCHEMA IF EXISTS {migrations.BOOKKEEPING} CASCADE")
+    return dropped
+
+
+def _exists(conn: psycopg.Connection[Any], relation: str) -> bool:
+    found = conn.execute("SELECT to_regclass(%s)", (f"public.{relation}",)).fetchone()
+    return bool(found and found[0])
