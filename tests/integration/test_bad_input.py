@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 import pytest
 from click.testing import CliRunner
 
@@ -15,7 +16,9 @@ UNREACHABLE = f"postgresql://moeen:{SECRET}@127.0.0.1:1/moeen"
 BAD_ESCAPE = f"postgresql://moeen:{SECRET}%ZZ@127.0.0.1/moeen"
 
 
-def _cases(tmp: Path, server: str, empty: str) -> list[tuple[list[str], dict[str, str]]]:
+def _cases(
+    tmp: Path, server: str, empty: str, foreign: str
+) -> list[tuple[list[str], dict[str, str]]]:
     garbage = tmp / "garbage.yaml"
     garbage.write_text("profile_version: [1\n", encoding="utf-8")
     wrong = tmp / "wrong.yaml"
@@ -38,6 +41,9 @@ def _cases(tmp: Path, server: str, empty: str) -> list[tuple[list[str], dict[str
         (["migrate"], {"DB_HOST": "127.0.0.1"}),  # DB_* partly set
         (["validate", "--dsn", empty], {}),  # no platform tables
         (["validate", "--no-schema", "--dsn", empty], {}),
+        (["--profile", "demo", "--dsn", foreign], {}),  # some platform tables, not all
+        (["migrate", "--dsn", foreign], {}),
+        (["rollback", "--yes", "--dsn", foreign], {}),
         (["--profile", "demo", "--no-migrate", "--dsn", empty], {}),
         (["rollback", "--to", "9999", "--yes", "--dsn", server], {}),
         (["--profile", "no-such-profile"], {}),
@@ -65,11 +71,23 @@ def empty_dsn(make_db: object) -> str:
     return make_db()  # type: ignore[operator, no-any-return]
 
 
+@pytest.fixture
+def foreign_dsn(make_db: object) -> str:
+    dsn: str = make_db()  # type: ignore[operator]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE users (id integer PRIMARY KEY)")
+    return dsn
+
+
 def test_bad_input_never_shows_a_traceback_or_a_password(
-    tmp_path: Path, fresh_dsn: str, empty_dsn: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    fresh_dsn: str,
+    empty_dsn: str,
+    foreign_dsn: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     runner = CliRunner()
-    cases = _cases(tmp_path, fresh_dsn, empty_dsn)
+    cases = _cases(tmp_path, fresh_dsn, empty_dsn, foreign_dsn)
     assert len(cases) >= 30
     for args, env in cases:
         for name, value in env.items():

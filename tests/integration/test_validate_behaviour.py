@@ -31,7 +31,7 @@ def test_a_loaded_demo_behaves(demo_dsn: str) -> None:
     assert "RLS: appointments shows a signed-in patient exactly their own rows" in shown
     assert "trigger: an UPDATE of appointments moves updated_at" in shown
     # The platform's views run with their owner's rights: reported, not failed.
-    assert "warning: view patient_dashboard shows" in shown
+    assert "warning: view patient_dashboard shows a signed-in patient" in shown
 
 
 @pytest.mark.parametrize(

@@ -313,7 +313,8 @@ def psql_cmd(ctx: click.Context, dsn: str | None, psql_args: tuple[str, ...]) ->
     exe = client_binary("psql") if client_binary("psql").exists() else shutil.which("psql")
     if exe is None:
         raise MoeenSynthError("no psql found; install PostgreSQL's client tools")
-    os.execv(str(exe), [str(exe), target.dsn, *psql_args])
+    address, environment = backups.without_password(target)
+    os.execve(str(exe), [str(exe), address, *psql_args], environment)
 
 
 @main.group("server")

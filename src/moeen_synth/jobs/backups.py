@@ -84,12 +84,8 @@ def _run(
     program: str, args: list[str], target: Target, major: int | None
 ) -> subprocess.CompletedProcess[str]:
     """``program args -d TARGET`` with the password in the environment only."""
-    params = conninfo_to_dict(target.dsn)
-    password = params.pop("password", None)
-    env = dict(os.environ)
-    if password is not None:
-        env["PGPASSWORD"] = str(password)
-    command = [client(program, major), *args, "-d", make_conninfo("", **params)]
+    address, env = without_password(target)
+    command = [client(program, major), *args, "-d", address]
     log.info("running %s", " ".join(command))  # the password is not in it
     return subprocess.run(
         command,
@@ -98,6 +94,17 @@ def _run(
         check=False,
         env=env,
     )
+
+
+def without_password(target: Target) -> tuple[str, dict[str, str]]:
+    """The target's address without its password, and an environment that carries the
+    password (PGPASSWORD) for a client program: nothing secret on a command line."""
+    params = conninfo_to_dict(target.dsn)
+    password = params.pop("password", None)
+    env = dict(os.environ)
+    if password is not None:
+        env["PGPASSWORD"] = str(password)
+    return make_conninfo("", **params), env
 
 
 def platform_rows(conn: psycopg.Connection[Any]) -> int:
