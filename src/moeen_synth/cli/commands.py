@@ -123,11 +123,10 @@ def migrate_cmd(ctx: click.Context, dsn: str | None, dry_run: bool, no_backup: b
             if not no_backup and backups.destructive_step(conn) == "migrate":
                 say_backup(backups.backup(conn, target, "migrate"))
             applied = migrations.migrate(conn)
-    if applied:
-        for m in applied:
-            options.out_console.print(f"applied {m.version}_{m.name}")
-    else:
-        options.out_console.print("nothing to migrate: the database is up to date")
+            for m in applied:
+                options.out_console.print(f"applied {m.version}_{m.name}")
+            if not applied:
+                options.out_console.print("nothing to migrate: the database is up to date")
 
 
 @main.command("rollback")

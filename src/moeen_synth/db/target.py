@@ -91,7 +91,7 @@ def from_environment(dsn: str | None, env: Mapping[str, str] | None = None) -> T
     return None
 
 
-_QUOTED = re.compile(r'"[^"]*"')
+_QUOTED = re.compile(r'"([^"]*)"')
 
 
 def _checked(target: Target) -> Target:
@@ -100,7 +100,11 @@ def _checked(target: Target) -> Target:
     try:
         params = conninfo_to_dict(target.dsn)
     except ProgrammingError as exc:
-        reason = _QUOTED.sub("(hidden)", str(exc).strip().splitlines()[0])
+        # What the user wrote is hidden; a one-character quote ("=") is syntax.
+        reason = _QUOTED.sub(
+            lambda m: m.group(0) if len(m.group(1)) <= 1 else "(hidden)",
+            str(exc).strip().splitlines()[0],
+        )
         raise UsageError(
             f"the connection string from {target.source} is not valid: {reason}. Write it as "
             "postgresql://USER:PASSWORD@HOST:PORT/DATABASE (percent-encode special characters "
