@@ -3,16 +3,20 @@ writes files with ``--format``. Options are parsed here; the work is the jobs'."
 
 from __future__ import annotations
 
+import sys
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 import click
+from rich.markup import escape
 
 from moeen_synth import plan
 from moeen_synth import profile as profiles
 from moeen_synth.cli.logfile import logged
 from moeen_synth.cli.options import (
     dsn_option,
+    err,
     no_backup_option,
     no_migrate_option,
     out_console,
@@ -30,7 +34,36 @@ from moeen_synth.plan import Shard
 from moeen_synth.sinks.sql import Style
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class Commands(click.Group):
+    """The command group, whose usage errors (an unknown option, a bad value) are one line
+    naming what is wrong and where the help is, like every other error."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.exceptions.Exit as done:
+            sys.exit(done.exit_code)
+        except click.exceptions.Abort:
+            err.print("aborted: nothing was changed", highlight=False)
+            sys.exit(1)
+        except click.exceptions.ClickException as exc:
+            where = exc.ctx.command_path if isinstance(exc, click.UsageError) and exc.ctx else ""
+            hint = f" (see `{where} --help`)" if where else ""
+            err.print(
+                f"[bold red]error:[/] {escape(exc.format_message())}{hint}",
+                markup=True,
+                highlight=False,
+                soft_wrap=True,
+            )
+            sys.exit(exc.exit_code)
+
+
+@click.group(
+    cls=Commands,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--profile",
     "profile_name",
