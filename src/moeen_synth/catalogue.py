@@ -69,6 +69,12 @@ class Table:
         return bool(_schema()["tables"].get(self.name, {}).get("rls_enabled"))
 
     @property
+    def touches_updated_at(self) -> bool:
+        """A trigger sets updated_at on every UPDATE (update_updated_at_column)."""
+        triggers = _schema()["tables"].get(self.name, {}).get("triggers", [])
+        return any("update_updated_at_column" in t["definition"] for t in triggers)
+
+    @property
     def foreign_keys(self) -> tuple[ForeignKey, ...]:
         return tuple(fk for fk in foreign_keys() if fk.table == self.name)
 
@@ -137,6 +143,16 @@ def required() -> dict[str, frozenset[str]]:
         table: frozenset(c["name"] for c in spec["columns"] if c["not_null"])
         for table, spec in _schema()["tables"].items()
     }
+
+
+def views() -> list[str]:
+    """The platform's views, by name."""
+    return sorted(_schema().get("views", {}))
+
+
+def functions() -> list[dict[str, str]]:
+    """The platform's own functions: name, arguments, result."""
+    return list(_schema().get("functions", []))
 
 
 _FOREIGN_KEY = re.compile(r"FOREIGN KEY \((\w+)\) REFERENCES (\w+)\((\w+)\)")

@@ -68,11 +68,10 @@ def drop_platform(conn: psycopg.Connection[Any]) -> list[str]:
     functions, as schema/expected_catalog.json lists them) and moeen-synth's bookkeeping, in
     one transaction: for a schema made by the platform's own SQL, which has no migrations to
     revert. Extensions and the auth schema stay. Returns what was dropped."""
-    facts = catalogue._schema()
     dropped: list[str] = []
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (migrations.LOCK_ID,))
-        for view in sorted(facts.get("views", {})):
+        for view in catalogue.views():
             if _exists(conn, view):
                 conn.execute(sql.SQL("DROP VIEW {}").format(sql.Identifier("public", view)))
                 dropped.append(f"view {view}")
@@ -80,7 +79,7 @@ def drop_platform(conn: psycopg.Connection[Any]) -> list[str]:
             if _exists(conn, table):
                 conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier("public", table)))
                 dropped.append(f"table {table}")
-        for function in facts.get("functions", []):
+        for function in catalogue.functions():
             signature = f"public.{function['name']}({function['arguments']})"
             found = conn.execute("SELECT to_regprocedure(%s)", (signature,)).fetchone()
             if found and found[0]:
