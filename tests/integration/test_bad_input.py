@@ -62,6 +62,9 @@ def _cases(
         (["load", str(no_manifest), "--dsn", server], {}),
         (["load", str(tmp / "missing-dir"), "--dsn", server], {}),
         (["validate", "--dsn", server, "demo"], {}),  # an unexpected argument
+        (["restore", str(tmp / "missing.dump"), "--yes", "--dsn", server], {}),
+        (["restore", str(garbage), "--yes", "--dsn", server], {}),  # not a backup
+        (["rollback", "--all", "--to", "0001", "--yes", "--dsn", server], {}),
     ]
     return cases
 

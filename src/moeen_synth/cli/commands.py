@@ -166,7 +166,13 @@ def rollback_cmd(
     target = dbconnect.resolve(options.dsn_of(ctx, dsn))
     with dbconnect.connect(target, autocommit=True) as conn:
         state = migrations.state(conn)
-        if state in ("platform", "foreign"):
+        if state == "foreign":
+            raise MoeenSynthError(
+                f"{target.display} holds some of the platform's tables but not all, and no "
+                "record of moeen-synth's migrations: moeen-synth does not touch a schema it "
+                "cannot recognise. Drop what you need to by hand"
+            )
+        if state == "platform":
             _drop_platform(conn, target, everything, no_backup, yes)
             return
         plan = lifecycle.plan_rollback(conn, to)
@@ -232,6 +238,7 @@ def restore_cmd(
     """Restore BACKUP (a file `moeen-synth backups` lists) into the target in one
     transaction, then validate it. What the backup holds replaces what is there; a target
     holding rows is backed up first."""
+    backups.check_readable(backup)
     target = dbconnect.resolve(options.dsn_of(ctx, dsn))
     with dbconnect.connect(
         target, autocommit=True, create=True, say=options.out_console.print

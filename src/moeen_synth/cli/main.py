@@ -47,6 +47,9 @@ class Commands(click.Group):
         except click.exceptions.Abort:
             err.print("aborted: nothing was changed", highlight=False)
             sys.exit(1)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.format_message())  # a group without its subcommand: its help
+            sys.exit(exc.exit_code)
         except click.exceptions.ClickException as exc:
             where = exc.ctx.command_path if isinstance(exc, click.UsageError) and exc.ctx else ""
             hint = f" (see `{where} --help`)" if where else ""

@@ -363,13 +363,26 @@ _CASTS = re.compile(
 )
 
 
+_ATOM = re.compile(r"\(\s*(\w+|\x00\d+\x00)\s*\)")  # (name) or (literal)
+_DOUBLED = re.compile(r"\(\s*\(([^()]*)\)\s*\)")  # ((x)) with no parentheses in x
+
+
 def _meaning(expression: str) -> str:
-    """An expression with casts, parentheses and white space left out, outside its
-    literals: two printings of the same constraint give the same text."""
+    """An expression with casts, parentheses around a single name or literal, doubled
+    parentheses and white space left out, outside its literals: two printings of the same
+    constraint give the same text, while parentheses that group still count."""
     parts = expression.split("'")
-    for i in range(0, len(parts), 2):  # even parts are outside quotes
-        parts[i] = re.sub(r"[\s()]+", "", _CASTS.sub("", parts[i]))
-    return "'".join(parts)
+    literals = parts[1::2]
+    # Literals become placeholders, so that nothing inside them is touched.
+    text = "".join(part if i % 2 == 0 else f"\x00{i // 2}\x00" for i, part in enumerate(parts))
+    text = _CASTS.sub("", text)
+    while True:
+        simpler = _DOUBLED.sub(r"(\1)", _ATOM.sub(r"\1", text))
+        if simpler == text:
+            break
+        text = simpler
+    text = re.sub(r"\s+", "", text)
+    return re.sub("\x00(\\d+)\x00", lambda m: "'" + literals[int(m[1])] + "'", text)
 
 
 def _unqualify_on(definition: str, qualifier: str) -> str:

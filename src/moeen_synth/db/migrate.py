@@ -145,8 +145,7 @@ def migrate(conn: psycopg.Connection[Any]) -> list[Migration]:
             )
         log.info("applied %s_%s in %.2f s", m.version, m.name, time.perf_counter() - started)
         done.append(m)
-    if done:
-        set_time_zone(conn)
+    set_time_zone(conn)  # also on a database migrated before this was done
     return done
 
 

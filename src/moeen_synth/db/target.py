@@ -7,7 +7,6 @@ Order of precedence: ``--dsn``, then ``DATABASE_URL``, then the platform seed RE
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,7 +90,22 @@ def from_environment(dsn: str | None, env: Mapping[str, str] | None = None) -> T
     return None
 
 
-_QUOTED = re.compile(r'"([^"]*)"')
+# What is wrong, in words of our own: psycopg's messages quote what the user wrote, which
+# may be the password.
+_REASONS = (
+    ("percent-encoded", "a bad percent escape (a % not followed by two hex digits)"),
+    ('missing "="', 'a word without "=" (key=value pairs, or a postgresql:// URI)'),
+    ("unterminated quoted string", "an unterminated quoted string"),
+    ("invalid connection option", "an unknown option name"),
+    ("invalid URI", "a malformed URI"),
+)
+
+
+def _reason(message: str) -> str:
+    for found, reason in _REASONS:
+        if found in message:
+            return reason
+    return "it does not parse"
 
 
 def _checked(target: Target) -> Target:
@@ -100,15 +114,10 @@ def _checked(target: Target) -> Target:
     try:
         params = conninfo_to_dict(target.dsn)
     except ProgrammingError as exc:
-        # What the user wrote is hidden; a one-character quote ("=") is syntax.
-        reason = _QUOTED.sub(
-            lambda m: m.group(0) if len(m.group(1)) <= 1 else "(hidden)",
-            str(exc).strip().splitlines()[0],
-        )
         raise UsageError(
-            f"the connection string from {target.source} is not valid: {reason}. Write it as "
-            "postgresql://USER:PASSWORD@HOST:PORT/DATABASE (percent-encode special characters "
-            "in the password, e.g. %25 for %) or as key=value pairs"
+            f"the connection string from {target.source} is not valid: {_reason(str(exc))}. "
+            "Write it as postgresql://USER:PASSWORD@HOST:PORT/DATABASE (percent-encode special "
+            "characters in the password, e.g. %25 for %) or as key=value pairs"
         ) from None
     port = str(params.get("port", ""))
     if port and not all(part.isdigit() for part in port.split(",")):

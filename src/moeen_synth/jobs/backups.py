@@ -187,21 +187,24 @@ def listing() -> list[Backup]:
     return sorted(found, key=lambda b: b.taken)
 
 
-def restore(target: Target, path: Path, major: int | None = None) -> None:
-    """Restore ``path`` into the target, replacing what the backup holds, in one
-    transaction: all of it or nothing."""
+def check_readable(path: Path) -> None:
+    """Raise UsageError unless ``path`` is a backup pg_restore can read."""
     if not path.is_file():
         raise UsageError(f"{path}: no such backup; `moeen-synth backups` lists them")
     check = subprocess.run(
-        [client("pg_restore", major), "--list", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
+        [client("pg_restore"), "--list", str(path)], capture_output=True, text=True, check=False
     )
     if check.returncode != 0:
         raise UsageError(
             f"{path} is not a backup pg_restore can read ({_first_line(check.stderr)})"
         )
+
+
+def restore(target: Target, path: Path, major: int | None = None) -> None:
+    """Restore ``path`` into the target in one transaction: every object the backup holds
+    is dropped and made again with its rows, or nothing changes. Objects the backup does
+    not hold stay (restore into an empty database to get exactly the backup)."""
+    check_readable(path)
     result = _run(
         "pg_restore",
         [
@@ -210,6 +213,7 @@ def restore(target: Target, path: Path, major: int | None = None) -> None:
             "--clean",
             "--if-exists",
             "--no-owner",
+            "--no-acl",  # grants may name roles another server does not have
             str(path),
         ],
         target,
@@ -219,6 +223,7 @@ def restore(target: Target, path: Path, major: int | None = None) -> None:
         raise MoeenSynthError(
             f"restoring {path.name} failed, the target is as it was: {_first_line(result.stderr)}"
         )
+    log.info("restored %s", path.name)
 
 
 def _first_line(text: str) -> str:
