@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -127,7 +128,8 @@ def backup(conn: psycopg.Connection[Any], target: Target, step: str) -> Backup:
     taken = dt.datetime.now(dt.UTC)
     stamp = taken.strftime("%Y%m%dT%H%M%S%fZ")
     folder().mkdir(parents=True, exist_ok=True)
-    path = folder() / f"{database}-{stamp}-before-{step}{SUFFIX}"
+    safe = re.sub(r"[^\w.-]", "_", database)  # a name may hold "/" or spaces
+    path = folder() / f"{safe}-{stamp}-before-{step}{SUFFIX}"
     rows = platform_rows(conn)
     partial = path.with_name(path.name + ".partial")
     result = _run(
