@@ -74,11 +74,10 @@ def client(name: str, major: int | None = None) -> str:
 
 
 def _major_of(program: Path) -> int | None:
+    """The major version a client program says it is ("pg_dump (PostgreSQL) 16.2 ...")."""
     found = subprocess.run([str(program), "--version"], capture_output=True, text=True, check=False)
-    words = found.stdout.split()
-    version = words[-1] if words else ""
-    head = version.split(".")[0]
-    return int(head) if head.isdigit() else None
+    version = re.search(r"\b(\d+)(?:\.\d+)+", found.stdout)
+    return int(version[1]) if version else None
 
 
 def _run(
