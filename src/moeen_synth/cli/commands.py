@@ -201,7 +201,7 @@ def _drop_platform(
             "migrations (made by the platform's own SQL): there is nothing to revert. "
             "`moeen-synth rollback --all` drops every object of the platform's schema"
         )
-    rows = backups.platform_rows(conn)
+    rows = migrations.platform_rows(conn)
     _confirm(
         f"Drop every table, view and function of the platform's schema in {target.display}, "
         f"with its {rows:,} rows?",
@@ -243,7 +243,7 @@ def restore_cmd(
     with dbconnect.connect(
         target, autocommit=True, create=True, say=options.out_console.print
     ) as conn:
-        rows = backups.platform_rows(conn)
+        rows = migrations.platform_rows(conn)
         question = f"Restore {backup.name} into {target.display}, replacing its {rows:,} rows?"
         _confirm(question, yes)
         with logged("restore", target.display):

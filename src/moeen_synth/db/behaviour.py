@@ -17,6 +17,7 @@ import psycopg
 from psycopg import sql
 
 from moeen_synth import catalogue
+from moeen_synth.db import migrate as migrations
 
 Result = tuple[str, int | None]
 
@@ -181,7 +182,7 @@ def _exposing_views(conn: psycopg.Connection[Any], role: str) -> list[str]:
     out = []
     patient = _sample_user(conn, "patient")
     for view in catalogue.views():
-        if not _exists(conn, view):
+        if not migrations.relation_exists(conn, view):
             continue
         shown = {uid: _count_as(conn, role, uid, view) for uid in (patient, None)}
         if shown[None] and shown[None] == shown[patient]:
@@ -191,11 +192,6 @@ def _exposing_views(conn: psycopg.Connection[Any], role: str) -> list[str]:
                 "people's rows (create it WITH (security_invoker = true))"
             )
     return out
-
-
-def _exists(conn: psycopg.Connection[Any], relation: str) -> bool:
-    found = conn.execute("SELECT to_regclass(%s)", (f"public.{relation}",)).fetchone()
-    return bool(found and found[0])
 
 
 def _count_as(conn: psycopg.Connection[Any], role: str, uid: str | None, view: str) -> int:

@@ -90,15 +90,37 @@ def state(conn: psycopg.Connection[Any]) -> State:
     """
     if applied(conn):
         return "managed"
-    rows = conn.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
-        "AND table_name = ANY(%s)",
-        (list(PLATFORM_TABLES),),
-    ).fetchall()
-    present = {r[0] for r in rows}
+    present = set(present_tables(conn))
     if not present:
         return "empty"
     return "platform" if present == set(PLATFORM_TABLES) else "foreign"
+
+
+def present_tables(conn: psycopg.Connection[Any]) -> list[str]:
+    """The platform's tables the target has, by name."""
+    rows = conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+        "AND table_name = ANY(%s) ORDER BY table_name",
+        (list(PLATFORM_TABLES),),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def platform_rows(conn: psycopg.Connection[Any]) -> int:
+    """Rows in the platform's tables the target has."""
+    total = 0
+    for table in present_tables(conn):
+        row = conn.execute(
+            sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+        ).fetchone()
+        total += int(row[0]) if row else 0
+    return total
+
+
+def relation_exists(conn: psycopg.Connection[Any], relation: str) -> bool:
+    """A table or view of that name in the public schema."""
+    found = conn.execute("SELECT to_regclass(%s)", (f"public.{relation}",)).fetchone()
+    return bool(found and found[0])
 
 
 def pending(

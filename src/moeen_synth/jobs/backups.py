@@ -107,20 +107,6 @@ def without_password(target: Target) -> tuple[str, dict[str, str]]:
     return make_conninfo("", **params), env
 
 
-def platform_rows(conn: psycopg.Connection[Any]) -> int:
-    """Rows in the platform's tables that exist in the target."""
-    present = conn.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
-        "AND table_name = ANY(%s)",
-        (list(migrations.PLATFORM_TABLES),),
-    ).fetchall()
-    total = 0
-    for (table,) in present:
-        row = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()
-        total += int(row[0]) if row else 0
-    return total
-
-
 def backup(conn: psycopg.Connection[Any], target: Target, step: str) -> Backup:
     """Dump the target before ``step``; raise (and keep nothing) if pg_dump fails."""
     database = str(conninfo_to_dict(target.dsn).get("dbname") or "postgres")
@@ -129,7 +115,7 @@ def backup(conn: psycopg.Connection[Any], target: Target, step: str) -> Backup:
     folder().mkdir(parents=True, exist_ok=True)
     safe = re.sub(r"[^\w.-]", "_", database)  # a name may hold "/" or spaces
     path = folder() / f"{safe}-{stamp}-before-{step}{SUFFIX}"
-    rows = platform_rows(conn)
+    rows = migrations.platform_rows(conn)
     partial = path.with_name(path.name + ".partial")
     result = _run(
         "pg_dump",
@@ -163,7 +149,7 @@ def destructive_step(
     if truncate and loads.has_ledger(conn) and loads.existing_rows(conn):
         return "truncate"
     if migrate and migrations.state(conn) == "managed" and migrations.pending(conn):
-        return "migrate" if platform_rows(conn) else None
+        return "migrate" if migrations.platform_rows(conn) else None
     return None
 
 

@@ -34,22 +34,8 @@ class RollbackPlan:
 
 def plan_rollback(conn: psycopg.Connection[Any], to: str | None) -> RollbackPlan:
     todo = migrations.to_roll_back(conn, to)
-    rows = 0
-    if todo:
-        for table in catalogue_tables(conn):
-            found = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()
-            rows += int(found[0]) if found else 0
+    rows = migrations.platform_rows(conn) if todo else 0
     return RollbackPlan(todo, rows, loads.has_ledger(conn))
-
-
-def catalogue_tables(conn: psycopg.Connection[Any]) -> list[str]:
-    """The platform's tables present in the target."""
-    found = conn.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
-        "AND table_name = ANY(%s) ORDER BY table_name",
-        (list(migrations.PLATFORM_TABLES),),
-    ).fetchall()
-    return [row[0] for row in found]
 
 
 def rollback(conn: psycopg.Connection[Any], plan: RollbackPlan, to: str | None) -> list[str]:
@@ -72,11 +58,11 @@ def drop_platform(conn: psycopg.Connection[Any]) -> list[str]:
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (migrations.LOCK_ID,))
         for view in catalogue.views():
-            if _exists(conn, view):
+            if migrations.relation_exists(conn, view):
                 conn.execute(sql.SQL("DROP VIEW {}").format(sql.Identifier("public", view)))
                 dropped.append(f"view {view}")
         for table in reversed(catalogue.NAMES):
-            if _exists(conn, table):
+            if migrations.relation_exists(conn, table):
                 conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier("public", table)))
                 dropped.append(f"table {table}")
         for function in catalogue.functions():
@@ -91,8 +77,3 @@ def drop_platform(conn: psycopg.Connection[Any]) -> list[str]:
                 dropped.append(f"function {function['name']}")
         conn.execute(f"DROP SCHEMA IF EXISTS {migrations.BOOKKEEPING} CASCADE")
     return dropped
-
-
-def _exists(conn: psycopg.Connection[Any], relation: str) -> bool:
-    found = conn.execute("SELECT to_regclass(%s)", (f"public.{relation}",)).fetchone()
-    return bool(found and found[0])
