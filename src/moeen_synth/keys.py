@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 from typing import Any
 
 import numpy as np
@@ -247,3 +248,12 @@ def uuids(seed: int, table: str, idx: npt.ArrayLike, namespace: int = 0) -> pl.S
 def as_list(values: Any) -> list[Any]:
     """numpy array or list to a plain list (for building frames)."""
     return values.tolist() if isinstance(values, np.ndarray) else list(values)
+
+
+def coprime_step(places: int) -> int:
+    """A step near places / golden ratio with no factor in common with ``places``: stepping
+    by it visits every one of ``places`` places once, spread out."""
+    step = max(1, int(places * 0.6180339887)) | 1
+    while math.gcd(step, places) != 1:
+        step += 2
+    return step

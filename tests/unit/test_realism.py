@@ -181,6 +181,32 @@ def test_addresses_are_saudi_national_addresses_in_the_persons_language(
     assert not english.str.contains(ARABIC_LETTER.pattern).any()
 
 
+def test_a_street_is_one_of_its_citys(data: dict[str, pl.DataFrame]) -> None:
+    codes = {city["name_en"]: city["city_code"] for city in V.cities}
+    city_ar = {city["name_ar"]: city["city_code"] for city in V.cities}
+    allowed: dict[str, set[str]] = {code: set() for code in codes.values()}
+    for street in V.streets:
+        where = street["city_codes"].strip()
+        for code in codes.values() if where == "*" else vocab.split_list(where):
+            allowed[code] |= {street["name_en"], street["name_ar"]}
+    wrong, seen_local = [], 0
+    for address in data["patients"]["address"].to_list():
+        english = re.match(r"^\d{4} (.+?), .+ District, (.+) \d{5}$", address)
+        arabic = re.match(r"^\d{4} (.+?)، حي .+، (.+) \d{5}$", address)
+        found = english or arabic
+        assert found, address
+        street, city = found.groups()
+        code = codes.get(city) or city_ar[city]
+        if street not in allowed[code]:
+            wrong.append(address)
+        seen_local += not any(
+            street in (row["name_en"], row["name_ar"]) and row["city_codes"] == "*"
+            for row in V.streets
+        )
+    assert not wrong, wrong[:3]
+    assert seen_local > 100, "precondition: city-specific streets are drawn"
+
+
 # -- medicine -------------------------------------------------------------------------------
 def test_diagnoses_fit_the_doctors_speciality_and_pediatricians_see_children(
     data: dict[str, pl.DataFrame],

@@ -7,9 +7,9 @@ of the last load recorded in ``moeen_synth.loads``; without one they are skipped
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from moeen_synth import catalogue
+from moeen_synth.db import timeline
+from moeen_synth.db.check import Check
 
 # (child table, column, parent table, parent column), from the schema
 FOREIGN_KEYS = tuple(
@@ -18,13 +18,6 @@ FOREIGN_KEYS = tuple(
 TABLES_WITH_UPDATED_AT = tuple(t.name for t in catalogue.TABLES if t.has_updated_at)
 EMAIL_COLUMNS = tuple((t.name, c) for t in catalogue.TABLES for c in t.email_columns)
 RESERVED_EMAIL = r"'@(example\.(com|org|net)|([a-z0-9-]+\.)*[a-z0-9-]+\.test)$'"
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    sql: str
-    needs_as_of: bool = False
 
 
 def _orphans() -> list[Check]:
@@ -204,4 +197,5 @@ CHECKS: tuple[Check, ...] = (
         "+ (SELECT count(*) FROM appointments WHERE created_at > %(as_of)s)",
         needs_as_of=True,
     ),
+    *timeline.CHECKS,
 )

@@ -14,10 +14,11 @@ import polars as pl
 
 from moeen_synth.models.bilingual import Bilingual
 from moeen_synth.models.claims import ClaimTimes, claim_index, claim_numbers
-from moeen_synth.models.codes import CLAIM_STATUS, PAYMENT_METHOD, PAYMENT_STATUS, STATUS, TYPE
+from moeen_synth.models.codes import CLAIM_STATUS, PAYMENT_METHOD, TYPE
 from moeen_synth.models.columns import either, json_objects, money, ts
-from moeen_synth.models.context import HOUR, MINUTE, Context
+from moeen_synth.models.context import Context
 from moeen_synth.models.layout import BlockPrefix
+from moeen_synth.models.payments import PaymentTimes
 from moeen_synth.models.people import patient_people
 from moeen_synth.models.visits import AppointmentFacts, appointment_facts, child_layout
 
@@ -40,16 +41,8 @@ def payments(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     parent, _ = payment_index(ctx).locate(rows)
     facts = appointment_facts(ctx, parent)
     stream = ctx.stream
-    insurance = facts.payment_method == PAYMENT_METHOD.insurance
-    claim_times = ClaimTimes(ctx, facts)
-    at_desk = facts.end - stream("payments", "desk").integers(rows, 0, 20 * MINUTE)
-    prepaid_at = facts.created + stream("payments", "online").integers(rows, MINUTE, 30 * MINUTE)
-    completed = facts.status == STATUS.completed
-    paid_at = np.where(insurance, claim_times.paid, np.where(completed, at_desk, prepaid_at))
-    paid_at = np.minimum(paid_at, ctx.as_of)
-    refunded = facts.payment_status == PAYMENT_STATUS.refunded
-    refund_at = np.minimum(np.maximum(paid_at + HOUR, facts.start - 2 * HOUR), ctx.as_of)
-    updated = np.where(refunded, np.maximum(refund_at, paid_at), paid_at)
+    times = PaymentTimes(ctx, facts, rows)
+    refunded = times.refunded_flag
     methods = PAYMENT_METHOD.text(facts.payment_method)
     card = facts.payment_method == PAYMENT_METHOD.card
     transaction = (
@@ -76,9 +69,9 @@ def payments(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "status": either(refunded, "refunded", "completed"),
             "transaction_id": transaction,
             "gateway_response": gateway,
-            "paid_at": ts(paid_at),
-            "created_at": ts(paid_at),
-            "updated_at": ts(updated),
+            "paid_at": ts(times.paid),
+            "created_at": ts(times.paid),
+            "updated_at": ts(times.updated),
         }
     )
 

@@ -7,15 +7,23 @@ import json
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from moeen_synth.models.bilingual import Bilingual, in_language
+from moeen_synth.models.care import own_doctors
 from moeen_synth.models.columns import either, js, json_objects, ts
 from moeen_synth.models.context import DAY, HOUR, MINUTE, Context
 from moeen_synth.models.dates import date_texts, time_texts
 from moeen_synth.models.doctors import doctor_facts
 from moeen_synth.models.layout import I64, BlockPrefix
-from moeen_synth.models.people import People, insurer_of, layout, patients_with_one
+from moeen_synth.models.people import (
+    People,
+    insurer_of,
+    layout,
+    not_before,
+    patients_with_one,
+)
 
 
 def flow_count(ctx: Context) -> int:
@@ -62,7 +70,8 @@ class ConversationFacts:
         self.patient = conversation_index(ctx).locate(conversation)[0]
         flows = ctx.vocab.chatbot_flows
         stream = ctx.stream
-        self.flow = stream("chatbot_conversations", "flow").integers(conversation, 0, len(flows))
+        self.own_doctor = own_doctors(ctx)[self.patient]
+        self.flow = _flows(ctx, conversation, self.own_doctor >= 0)
         steps = np.array([len(flow["steps"]) for flow in flows], dtype=np.int64)[self.flow]
         self.abandoned = ctx.share(
             "chatbot_conversations",
@@ -76,13 +85,34 @@ class ConversationFacts:
         # Each step: the bot speaks, then the user answers; an abandoned chat ends on the bot.
         self.messages = np.where(self.abandoned, self.steps * 2 - 1, self.steps * 2)
         span = ctx.profile.history_days * DAY
-        self.started = ctx.as_of - stream("chatbot_conversations", "start").integers(
-            conversation, 2 * HOUR, span
+        self.started = np.maximum(
+            ctx.as_of
+            - stream("chatbot_conversations", "start").integers(conversation, 2 * HOUR, span),
+            not_before(ctx, self.patient) + HOUR,
         )
         self.gap = stream("chatbot_conversations", "gap").integers(conversation, 5, 40)
         self.ended = (
             self.started + self.messages * self.gap + np.where(self.abandoned, 30 * MINUTE, 0)
         )
+
+
+def _flows(ctx: Context, conversation: I64, has_doctor: npt.NDArray[np.bool_]) -> I64:
+    """The flow each conversation walks; a patient with no doctor of their own yet walks
+    one of the flows not about their own care instead of one that is."""
+    flows = ctx.vocab.chatbot_flows
+    stream = ctx.stream("chatbot_conversations", "flow")
+    flow = stream.integers(conversation, 0, len(flows))
+    own_care = np.array([bool(f.get("about_own_care")) for f in flows], dtype=bool)
+    open_to_all = np.flatnonzero(~own_care)
+    if len(open_to_all) == 0:
+        return flow
+    instead = open_to_all[
+        ctx.stream("chatbot_conversations", "flow_instead").integers(
+            conversation, 0, len(open_to_all)
+        )
+    ]
+    result: I64 = np.where(own_care[flow] & ~has_doctor, instead, flow)
+    return result
 
 
 def conversation_index(ctx: Context) -> BlockPrefix:
@@ -271,7 +301,11 @@ def _placeholder_values(
     chat = script(ctx)
     arabic = people.arabic
     stream = ctx.stream
-    doctor = stream("chatbot_conversations", "doctor").integers(conversation, 0, ctx.counts.doctors)
+    # Their own doctor, or, for a patient who has none yet, the doctor they ask for.
+    asked_for = stream("chatbot_conversations", "doctor").integers(
+        conversation, 0, ctx.counts.doctors
+    )
+    doctor = np.where(facts.own_doctor >= 0, facts.own_doctor, asked_for)
     # The patient's insurer; one they are asking about if they have none.
     insurer = insurer_of(ctx, facts.patient)
     asked = stream("chatbot_conversations", "insurer").integers(conversation, 0, chat.insurer.size)

@@ -14,12 +14,13 @@ import polars as pl
 
 from moeen_synth.models.bilingual import Bilingual, in_language
 from moeen_synth.models.claims import ClaimTimes, claim_index, claim_numbers
-from moeen_synth.models.codes import CLAIM_STATUS, PAYMENT_METHOD, PAYMENT_STATUS, STATUS
+from moeen_synth.models.codes import CLAIM_STATUS, PAYMENT_STATUS, STATUS
 from moeen_synth.models.columns import Labels, either, json_objects, money, ts
 from moeen_synth.models.context import DAY, MINUTE, Context
 from moeen_synth.models.dates import date_texts, time_texts
 from moeen_synth.models.doctors import doctor_facts
 from moeen_synth.models.layout import I64, BlockPrefix, Interleaved, Sources
+from moeen_synth.models.payments import PaymentTimes
 from moeen_synth.models.people import People, layout, patient_people
 from moeen_synth.models.visits import AppointmentFacts, appointment_facts, child_layout
 
@@ -65,11 +66,7 @@ def _reminder(ctx: Context, facts: AppointmentFacts, arabic: Mask) -> Notice:
 def _payment(ctx: Context, facts: AppointmentFacts, arabic: Mask) -> Notice:
     sar = ctx.vocab.text("currency.sar", "ar"), ctx.vocab.text("currency.sar", "en")
     values = {"amount": money(facts.payment_amount), "currency": in_language(arabic, *sar)}
-    paid = np.where(
-        facts.payment_method == PAYMENT_METHOD.insurance,
-        ClaimTimes(ctx, facts).paid,
-        np.where(facts.status == STATUS.completed, facts.end, facts.created + MINUTE),
-    )
+    paid = PaymentTimes(ctx, facts, child_layout(ctx, "payments").rank(facts.a)).paid
     return Notice("payment_confirmation", "payment", "normal", values, paid + MINUTE)
 
 
@@ -348,7 +345,9 @@ def notifications(ctx: Context, start: int, stop: int) -> pl.DataFrame:
         -1,
     )
     read = np.where((read > ctx.as_of) & (read >= 0), ctx.as_of, read)
-    created = scheduled - stream("notifications", "queued").integers(rows, 0, 5 * MINUTE)
+    # Queued at most a minute ahead: every notice is scheduled a minute or more after the
+    # event it tells of, so it is never made before that event.
+    created = scheduled - stream("notifications", "queued").integers(rows, 0, MINUTE)
     channel = ctx.mix("notifications", "channel", rows, count, (0.4, 0.2, 0.2, 0.2))
     return pl.DataFrame(
         {

@@ -42,8 +42,7 @@ def patients(ctx: Context, start: int, stop: int) -> pl.DataFrame:
             "email": people.email,
             "address": people.address,
             "emergency_contact_name": _fathers(people),
-            "emergency_contact_phone": "+9665"
-            + digits(stream("patients", "ephone").integers(patient, 0, 10**8), 8),
+            "emergency_contact_phone": _contact_phones(ctx, patient, people),
             "insurance_provider": provider,
             "insurance_number": policy,
             "insurance_expiry": expiry,
@@ -86,6 +85,15 @@ def _insurance(ctx: Context, patient: I64) -> tuple[pl.Series, pl.Series, pl.Ser
     )
     expiry_date = date(np.where(insured, expiry, 0)).set(pl.Series(~insured), None)
     return insurance["provider"], insurance["number"], expiry_date
+
+
+def _contact_phones(ctx: Context, patient: I64, people: People) -> pl.Series:
+    """The father's mobile: a child's account is its guardian's, so for a child it is the
+    account's own number."""
+    father = "+9665" + digits(ctx.stream("patients", "ephone").integers(patient, 0, 10**8), 8)
+    return pl.select(
+        pl.when(pl.Series(people.is_child())).then(people.phone).otherwise(father)
+    ).to_series()
 
 
 def _fathers(people: People) -> pl.Series:

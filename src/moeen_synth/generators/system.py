@@ -12,6 +12,7 @@ from moeen_synth.models.codes import PAYMENT_METHOD
 from moeen_synth.models.columns import js, json_objects, ts
 from moeen_synth.models.context import DAY, HOUR, MINUTE, Context
 from moeen_synth.models.layout import I64, BlockPrefix, Interleaved, blocks_of
+from moeen_synth.models.payments import PaymentTimes
 from moeen_synth.models.people import People, layout, patients_with_one
 from moeen_synth.models.visits import appointment_facts, census, child_layout
 
@@ -80,7 +81,8 @@ def audit_logs(ctx: Context, start: int, stop: int) -> pl.DataFrame:
 
 def _audited(ctx: Context, kind: str, rows: I64, appointment: I64) -> pl.DataFrame:
     """Audit entries of one ``kind`` (of AUDITED) about ``appointment``s, by their patients:
-    an appointment's creation, or the completion of its payment."""
+    an appointment's creation at its created_at, or the completion of its payment at its
+    paid_at."""
     facts = appointment_facts(ctx, appointment)
     if kind == "appointment":
         entity = ctx.ids("appointments", appointment)
@@ -90,12 +92,13 @@ def _audited(ctx: Context, kind: str, rows: I64, appointment: I64) -> pl.DataFra
         )
         when = facts.created
     else:
-        entity = ctx.ids("payments", child_layout(ctx, "payments").rank(appointment))
+        payment = child_layout(ctx, "payments").rank(appointment)
+        entity = ctx.ids("payments", payment)
         new = json_objects(
             status=pl.repeat("completed", len(appointment), eager=True),
             method=PAYMENT_METHOD.text(facts.payment_method),
         )
-        when = np.minimum(facts.end, ctx.as_of)
+        when = PaymentTimes(ctx, facts, payment).paid  # the payment's own paid_at
     return pl.DataFrame(
         {
             "row": rows,

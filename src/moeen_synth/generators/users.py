@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 
 from moeen_synth.models.columns import either, json_objects, ts
-from moeen_synth.models.context import DAY, I64, Context
+from moeen_synth.models.context import DAY, HOUR, I64, Context
 from moeen_synth.models.people import ROLES, People, layout
 
 
@@ -36,7 +36,7 @@ def users(ctx: Context, start: int, stop: int) -> pl.DataFrame:
     active = stream("users", "active").uniform(user) < 0.97
     verified = stream("users", "verified").uniform(user) < 0.9
     last_login = ctx.as_of - stream("users", "last_login").integers(user, 600, 60 * DAY)
-    last_login = np.where(verified, last_login, -1)
+    last_login = np.where(verified, np.maximum(last_login, people.created + HOUR), -1)
     updated = np.maximum(people.created, last_login)
     profile = json_objects(
         fullName=people.name,

@@ -81,7 +81,8 @@ def address(ctx: Context, user: I64, arabic: npt.NDArray[np.bool_], pools: Pools
     city = stream("users", "city").choice(user, pools.city_weights)
     nth = (stream("users", "district").uniform(user) * pools.district_count[city]).astype(np.int64)
     district = pools.district_flat[pools.district_start[city] + nth]
-    street = stream("users", "street").integers(user, 0, len(pools.street_ar))
+    nth_street = stream("users", "street").integers(user, 0, 1 << 30) % pools.street_count[city]
+    street = pools.street_flat[pools.street_start[city] + nth_street]
     parts = pl.DataFrame(
         {
             "b": digits(stream("users", "building").integers(user, 1000, 10000), 4),

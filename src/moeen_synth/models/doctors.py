@@ -11,6 +11,7 @@ from moeen_synth.errors import UsageError
 from moeen_synth.models.bilingual import Bilingual
 from moeen_synth.models.context import Context
 from moeen_synth.models.people import People, adult_sexes, layout, patient_groups
+from moeen_synth.models.specialities import doctor_specialities, pediatric
 
 ADULTS, CHILDREN, WOMEN = 0, 1, 2  # whom a doctor sees (DoctorFacts.group)
 
@@ -22,25 +23,14 @@ class DoctorFacts:
         self.ctx = ctx
         vocab = ctx.vocab
         settings = ctx.profile.tables.doctors
-        names = settings.specialities or [row["name_en"] for row in vocab.specialities]
-        for name in names:
-            try:
-                vocab.speciality(name)
-            except KeyError as exc:
-                raise UsageError(f"tables.doctors.specialities: {exc.args[0]}") from None
-        index = {row["name_en"]: number for number, row in enumerate(vocab.specialities)}
         doctor = np.arange(ctx.counts.doctors, dtype=np.int64)
-        self.spec = np.array(
-            [index[names[number % len(names)]] for number in doctor.tolist()], dtype=np.int64
-        )
+        self.spec = doctor_specialities(ctx)
         specialities = [vocab.specialities[spec] for spec in self.spec.tolist()]
         lowest = np.array([int(speciality["fee_min"]) for speciality in specialities])
         highest = np.array([int(speciality["fee_max"]) for speciality in specialities])
         steps = ctx.stream("doctors", "fee").integers(doctor, 0, (highest - lowest) // 10 + 1)
         self.fee_halalas = (lowest + steps * 10) * 100
-        self.pediatric = np.array(
-            [int(speciality["max_patient_age"]) < 18 for speciality in specialities], dtype=bool
-        )
+        self.pediatric = pediatric(ctx)
         shifts = settings.shifts
         self.shift = ctx.mix(
             "doctors", "shift", doctor, len(doctor), [shift.weight for shift in shifts.values()]

@@ -21,6 +21,7 @@ from moeen_synth.models.bilingual import Bilingual, in_language
 from moeen_synth.models.context import DAY, Context
 from moeen_synth.models.layout import BlockPrefix
 from moeen_synth.models.pools import GENDERS, ORIGIN_WEIGHTS, ORIGINS, pool_pick, pools
+from moeen_synth.models.specialities import pediatric
 from moeen_synth.profile import age_band
 
 I64 = npt.NDArray[np.int64]
@@ -125,7 +126,8 @@ class People:
 
     @cached_property
     def age_years(self) -> npt.NDArray[np.float64]:
-        """Ages: children and adults among patients by layout (see ``patient_groups``)."""
+        """Ages: adults in the profile's bands; children by their place in the child pool
+        (``ChildPool``), oldest first."""
         ctx, n_rows = self.ctx, len(self.u)
         n_users = self.lay.users
         age_draw = ctx.stream("users", "age").uniform(self.u)
@@ -139,8 +141,10 @@ class People:
         edges = np.array([age_band(label) for label in bands], dtype=np.float64)
         band = ctx.mix("users", "adult_age", self.u, n_users, list(bands.values()))
         youngest[adult], oldest[adult] = edges[band[adult], 0], edges[band[adult], 1] - 0.01
-        youngest[child], oldest[child] = 0.1, 17.9
         age: npt.NDArray[np.float64] = youngest + (oldest - youngest) * age_draw
+        if child.any():
+            pool = child_pool(ctx)
+            age[child] = pool.age(pool.position(self.u[child] - self.lay.offset("patient")))
         return age
 
     @cached_property
@@ -150,11 +154,15 @@ class People:
 
     @cached_property
     def created(self) -> I64:
-        """Accounts exist before the history window opens, so every event follows them."""
+        """Accounts exist before the history window opens, so every event follows them;
+        a child born later has one opened by a guardian in the days after the birth."""
         window_start = self.ctx.as_of - self.ctx.profile.history_days * DAY
-        return window_start - self.ctx.stream("users", "created").integers(
-            self.u, 30 * DAY, 900 * DAY
+        opened = window_start - self.ctx.stream("users", "created").integers(self.u, *ACCOUNT_AGE)
+        after_birth = self.birth_day * DAY + self.ctx.stream("users", "registered").integers(
+            self.u, *REGISTERED
         )
+        result: I64 = np.maximum(opened, after_birth)
+        return result
 
     @cached_property
     def nationality_i(self) -> I64:
@@ -223,6 +231,67 @@ class People:
         return contact.address(self.ctx, self.u, self.arabic, self.pools)
 
 
+ACCOUNT_AGE = (30 * DAY, 900 * DAY)  # how long before the history window accounts were made
+CHILD_AGES = (0.1, 17.9)  # years: the youngest and the oldest child patient at as_of
+# A guardian opens a newborn's account between one and six days after the birth, and its
+# first visit comes at least a week after the birth, so the account is there by then.
+REGISTERED = (DAY, 6 * DAY)
+FIRST_VISIT = 7 * DAY
+
+
+class ChildPool:
+    """Child patients in pool positions, oldest first: position ``p`` holds child patient
+    ``(p * step + 1) % n`` (a fixed permutation, so patient numbers do not follow age), and
+    ages fall with the position, so the children old enough to be seen on a day are a prefix
+    of the pool (``seen_by``). The first positions, one per paediatrician, are born before
+    the history window opens: every paediatrician's slot finds a child, whatever the day."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.n = n = patient_groups(ctx)[0]
+        self.step = keys.coprime_step(max(1, n))
+        self.inverse = pow(self.step, -1, n) if n > 1 else 0
+        window = ctx.profile.history_days * DAY + FIRST_VISIT + DAY
+        self.always = min(int(pediatric(ctx).sum()), n)
+        self.oldest_of_always = max(CHILD_AGES[0], window / (365.25 * DAY) + 0.01)
+        position = np.arange(n, dtype=np.int64)
+        birth = ctx.as_of // DAY - (self.age(position) * 365.25).astype(np.int64)
+        # Ages fall with position, so birth days do not: searchsorted counts the born.
+        self.birth_by_position = np.maximum.accumulate(birth) if n else birth
+
+    def patient(self, position: I64) -> I64:
+        result: I64 = (position * self.step + 1) % max(1, self.n)
+        return result
+
+    def position(self, patient: I64) -> I64:
+        result: I64 = ((patient - 1) * self.inverse) % max(1, self.n)
+        return result
+
+    def age(self, position: I64) -> npt.NDArray[np.float64]:
+        """Age in years at as_of: evenly spread over CHILD_AGES, one stratum per position,
+        drawn inside it from the child's own stream."""
+        youngest, oldest = CHILD_AGES
+        user = self.patient(position) + layout(self.ctx).offset("patient")
+        draw = self.ctx.stream("users", "age").uniform(user)
+        age = oldest - (oldest - youngest) * (position + draw) / max(1, self.n)
+        age = np.where(position < self.always, np.clip(age, self.oldest_of_always, oldest), age)
+        return np.minimum(age, oldest)
+
+    def seen_by(self, moment: I64) -> I64:
+        """How many children (a prefix of the pool) are old enough for a visit at
+        ``moment`` (epoch seconds): born at least FIRST_VISIT before it."""
+        latest_birth = (moment - FIRST_VISIT) // DAY
+        seen: I64 = np.searchsorted(self.birth_by_position, latest_birth, side="right").astype(
+            np.int64
+        )
+        return np.maximum(seen, self.always)
+
+
+def child_pool(ctx: Context) -> ChildPool:
+    result: ChildPool = ctx.cached("child_pool", lambda: ChildPool(ctx))
+    return result
+
+
 ADULT_SEX = ("patients", "adult_female")  # the quota that makes adult patients women
 
 
@@ -285,6 +354,19 @@ def insurer_of(ctx: Context, patient: I64) -> I64:
 def patient_people(ctx: Context, patient: I64) -> People:
     """The people behind patients ``patient`` (patient indices, not user indices)."""
     return People(ctx, patient + layout(ctx).offset("patient"))
+
+
+def not_before(ctx: Context, patient: I64) -> I64:
+    """The earliest moment anything may happen to each patient: their account's opening.
+    Adults' accounts are older than ACCOUNT_AGE[0] before the window, so they get that
+    bound without drawing them; children's are drawn (one born late has a newer one)."""
+    patient = np.asarray(patient, dtype=np.int64)
+    window_start = ctx.as_of - ctx.profile.history_days * DAY
+    earliest = np.full(len(patient), window_start - ACCOUNT_AGE[0], dtype=np.int64)
+    child = patient < patient_groups(ctx)[0]
+    if child.any():
+        earliest[child] = np.maximum(earliest[child], patient_people(ctx, patient[child]).created)
+    return earliest
 
 
 def patients_with_one(ctx: Context, table: str, share: float) -> BlockPrefix:

@@ -15,7 +15,7 @@ from moeen_synth.errors import UsageError
 from moeen_synth.keys import F64
 from moeen_synth.models.columns import text_column
 from moeen_synth.models.context import Context
-from moeen_synth.vocab import Vocab
+from moeen_synth.vocab import Vocab, split_list
 
 I64 = npt.NDArray[np.int64]
 
@@ -109,6 +109,30 @@ class Pools:
         self.street_ar, self.street_en = (
             text_column(vocab.streets, "name_ar"),
             text_column(vocab.streets, "name_en"),
+        )
+        # Streets grouped by city: a city's own streets and those found in every city.
+        streets_of = [
+            [
+                number
+                for number, street in enumerate(vocab.streets)
+                if street["city_codes"].strip() == "*" or code in split_list(street["city_codes"])
+            ]
+            for code in codes
+        ]
+        unknown = {
+            code
+            for street in vocab.streets
+            if street["city_codes"].strip() != "*"
+            for code in split_list(street["city_codes"])
+        } - set(codes)
+        if unknown:
+            raise UsageError(f"vocabulary: streets.csv names unknown city codes {sorted(unknown)}")
+        if not all(streets_of):
+            raise UsageError("vocabulary: every city in cities.csv needs a street")
+        self.street_flat = np.array([n for group in streets_of for n in group], dtype=np.int64)
+        self.street_count = np.array([len(group) for group in streets_of], dtype=np.int64)
+        self.street_start = np.concatenate([[0], np.cumsum(self.street_count)[:-1]]).astype(
+            np.int64
         )
 
 

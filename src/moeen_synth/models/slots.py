@@ -9,7 +9,6 @@ adult women, adults), and shifts never share hours, so a patient never has two a
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +18,7 @@ from moeen_synth import keys
 from moeen_synth.errors import UsageError
 from moeen_synth.models.context import DAY, HOUR, MINUTE, RIYADH_OFFSET, Context
 from moeen_synth.models.doctors import ADULTS, CHILDREN, WOMEN, doctor_facts
-from moeen_synth.models.people import ADULT_SEX, adult_sexes, patient_groups
+from moeen_synth.models.people import ADULT_SEX, adult_sexes, child_pool, patient_groups
 from moeen_synth.profile import clock_minutes
 
 I64 = npt.NDArray[np.int64]
@@ -34,15 +33,6 @@ class Calendar:
 
     past: I64
     future: I64
-
-
-def coprime_step(places: int) -> int:
-    """A step near places / golden ratio with no factor in common with ``places``: stepping
-    by it visits every one of ``places`` places once, spread out."""
-    step = max(1, int(places * 0.6180339887)) | 1
-    while math.gcd(step, places) != 1:
-        step += 2
-    return step
 
 
 def calendars(ctx: Context) -> list[Calendar]:
@@ -126,17 +116,20 @@ def slot_times(ctx: Context, doctor: I64, slot: I64) -> tuple[Mask, I64]:
             continue
         ranks = rank[on_shift]
         n_past, n_future = max(1, len(cal.past)), max(1, len(cal.future))
-        past_at = cal.past[(ranks * coprime_step(n_past) + 7) % n_past] if len(cal.past) else 0
+        past_at = cal.past[(ranks * keys.coprime_step(n_past) + 7) % n_past] if len(cal.past) else 0
         future_at = (
-            cal.future[(ranks * coprime_step(n_future) + 3) % n_future] if len(cal.future) else 0
+            cal.future[(ranks * keys.coprime_step(n_future) + 3) % n_future]
+            if len(cal.future)
+            else 0
         )
         start[on_shift] = np.where(future[on_shift], future_at, past_at)
     return future, start
 
 
-def slot_patients(ctx: Context, doctor: I64, slot: I64) -> I64:
-    """The patient of each doctor's slot: the doctors of a group at slot ``k`` (all at the
-    same time) take consecutive pool positions from an offset, so their patients differ.
+def slot_patients(ctx: Context, doctor: I64, slot: I64, start: I64) -> I64:
+    """The patient of each doctor's slot (starting at ``start``): the doctors of a group at
+    slot ``k`` (all at the same time) take consecutive pool positions from an offset, so
+    their patients differ.
 
     The offset falls among the first ``frequent_patients_share`` of the pool for
     ``frequent_visits_share`` of the slots: those patients visit more often."""
@@ -149,7 +142,7 @@ def slot_patients(ctx: Context, doctor: I64, slot: I64) -> I64:
     patient = np.zeros_like(doctor)
     kids = group == CHILDREN
     if kids.any():
-        patient[kids] = _child_patients(ctx, draw[kids], regular[kids], rank[kids])
+        patient[kids] = _child_patients(ctx, draw[kids], regular[kids], rank[kids], start[kids])
     grown = ~kids
     if grown.any():
         patient[grown] = _adult_patients(
@@ -158,15 +151,30 @@ def slot_patients(ctx: Context, doctor: I64, slot: I64) -> I64:
     return patient
 
 
-def _child_patients(ctx: Context, draw: npt.NDArray[np.float64], regular: Mask, rank: I64) -> I64:
-    """Children: a block of consecutive pool positions, spread by a fixed permutation."""
-    n_child = patient_groups(ctx)[0]
+def _child_patients(
+    ctx: Context, draw: npt.NDArray[np.float64], regular: Mask, rank: I64, start: I64
+) -> I64:
+    """Children: consecutive positions of the child pool among those old enough to be seen
+    at ``start`` (a prefix of the pool, oldest first). The regulars are the youngest
+    children seen throughout the window: infants and toddlers visit most."""
+    pool = child_pool(ctx)
+    seen = pool.seen_by(start)
+    always_seen = int(pool.seen_by(np.array([_first_slot(ctx)]))[0])
     regulars = ctx.profile.tables.appointments.frequent_patients_share
-    span = np.where(regular, max(1, round(n_child * regulars)), n_child)
-    offset = (draw * span).astype(np.int64)
-    position = (offset + rank) % n_child
-    patient: I64 = (position * coprime_step(max(1, n_child)) + 1) % n_child
-    return patient
+    span = min(always_seen, max(1, round(pool.n * regulars)))
+    offset = np.where(
+        regular,
+        always_seen - span + (draw * span).astype(np.int64),
+        (draw * seen).astype(np.int64),
+    )
+    return pool.patient((offset + rank) % seen)
+
+
+def _first_slot(ctx: Context) -> int:
+    """The earliest slot start of any shift's calendar."""
+    starts = [int(cal.past[0]) for cal in calendars(ctx) if len(cal.past)]
+    starts += [int(cal.future[0]) for cal in calendars(ctx) if len(cal.future)]
+    return min(starts, default=ctx.as_of)
 
 
 def _adult_patients(

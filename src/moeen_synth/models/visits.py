@@ -31,7 +31,7 @@ from moeen_synth.models.codes import (
 from moeen_synth.models.context import DAY, HOUR, MINUTE, Context
 from moeen_synth.models.doctors import doctor_facts
 from moeen_synth.models.layout import PARENT_BLOCK, BlockCache, BlockPrefix, blocks_of
-from moeen_synth.models.people import insurer_of
+from moeen_synth.models.people import insurer_of, not_before
 from moeen_synth.models.slots import SLOT, slot_patients, slot_times
 
 I64 = npt.NDArray[np.int64]
@@ -49,7 +49,7 @@ class AppointmentCore:
         slot = appointment // doctors
         self.future, self.start = slot_times(ctx, self.doctor, slot)
         self.end = self.start + SLOT
-        self.patient = slot_patients(ctx, self.doctor, slot)
+        self.patient = slot_patients(ctx, self.doctor, slot, self.start)
         self._outcome()
 
     def _outcome(self) -> None:
@@ -84,6 +84,9 @@ class AppointmentCore:
             ctx.as_of
             - ctx.stream("appointments", "lag").integers(appointment, 10 * MINUTE, 3 * DAY),
         )
+        # ... and not before the patient's account (a child born in the window has a new
+        # one; models.people.ChildPool keeps its visits a week after the birth).
+        self.created = np.maximum(self.created, not_before(ctx, self.patient) + MINUTE)
         self.insurer = insurer_of(ctx, self.patient)
         self.tries_insurance = (self.insurer >= 0) & ctx.share(
             "appointments", "use_insurance", appointment, n_appointments, visits.insurance_share

@@ -1,0 +1,111 @@
+"""Each life-course check of validate (db.timeline) passes on generated data and fails on a
+copy corrupted in the one way it guards against: one corruption per check, rolled back."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+import yaml
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from moeen_synth import paths
+from moeen_synth import profile as profiles
+from moeen_synth.db import timeline
+from moeen_synth.jobs import load as load_job
+
+ONE = "WHERE id = (SELECT id FROM {table} {where} ORDER BY id LIMIT 1)"
+
+
+def _one(table: str, change: str, where: str = "") -> str:
+    return f"UPDATE {table} SET {change} " + ONE.format(table=table, where=where)
+
+
+# check name -> the corruption it must catch
+CORRUPTIONS = {
+    "patients: born before their account and their user were made": _one(
+        "patients", "date_of_birth = (created_at AT TIME ZONE 'Asia/Riyadh')::date + 1"
+    ),
+    "appointments: booked and held after the patient's birth": _one(
+        "patients",
+        "date_of_birth = (SELECT max(scheduled_at)::date + 1 FROM appointments a "
+        "WHERE a.patient_id = patients.id), created_at = now() + interval '10 years'",
+        "WHERE id IN (SELECT patient_id FROM appointments)",
+    ),
+    "users: nothing a user does before their account (logins, uploads, chats, audit, "
+    "notices)": _one("file_uploads", "created_at = created_at - interval '20 years'"),
+    "patients: activated after the account was made": _one(
+        "patients", "activation_date = created_at - interval '1 day'", "WHERE is_activated"
+    ),
+    "audit_logs: an entry carries the time of the event it records": _one(
+        "audit_logs",
+        "created_at = created_at + interval '1 hour'",
+        "WHERE action = 'payment.completed'",
+    ),
+    "payments and claims: after the booking; claims submitted after the visit": _one(
+        "insurance_claims",
+        "submitted_at = (SELECT scheduled_at FROM appointments a "
+        "WHERE a.id = insurance_claims.appointment_id)",
+        "WHERE submitted_at IS NOT NULL",
+    ),
+    "notifications: made after the appointment, payment or claim they tell of": _one(
+        "notifications",
+        "scheduled_at = scheduled_at - interval '400 days'",
+        "WHERE metadata->>'template' = 'payment_confirmation'",
+    ),
+    "crm_activities: after their lead was made, completed after being scheduled": _one(
+        "crm_activities",
+        "completed_at = scheduled_at - interval '1 hour'",
+        "WHERE status = 'completed'",
+    ),
+    "chatbot: a flow about the patient's own care names a doctor the patient has seen": _one(
+        "chatbot_messages",
+        "message = 'Your request has been sent to Nobody Known for review.'",
+        "WHERE sender_type = 'bot' AND conversation_id IN (SELECT c.id FROM "
+        "chatbot_conversations c JOIN chatbot_flows f ON f.id = c.flow_id "
+        "WHERE f.name = 'prescription_refill') AND metadata->>'step' = 'review'",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def clinic_dsn(server_dsn: str) -> Iterator[str]:
+    """A small clinic (600 patients) loaded once for the module."""
+    name = f"moeen_timeline_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_dsn, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(
+                sql.Identifier(name)
+            )
+        )
+    dsn = make_conninfo(server_dsn, dbname=name)
+    data: dict[str, Any] = yaml.safe_load((paths.profiles_dir() / "clinic.yaml").read_text())
+    data["scale"] = 600
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        result = load_job.load(conn, profiles.parse(data, "clinic-600"))
+        assert result.report is not None and result.report.ok, result.report.failures
+    yield dsn
+    with psycopg.connect(server_dsn, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+def test_every_life_course_check_has_a_corruption() -> None:
+    assert set(CORRUPTIONS) == {check.name for check in timeline.CHECKS}
+
+
+@pytest.mark.parametrize("check", timeline.CHECKS, ids=lambda check: check.name.split(":")[0])
+def test_check_passes_then_catches_its_corruption(clinic_dsn: str, check: Any) -> None:
+    with psycopg.connect(clinic_dsn) as conn:
+        before = conn.execute(check.sql).fetchone()
+        assert before == (0,), f"{check.name}: {before} on generated data"
+        changed = conn.execute(CORRUPTIONS[check.name])
+        assert changed.rowcount == 1, "the corruption must change a row"
+        after = conn.execute(check.sql).fetchone()
+        conn.rollback()
+    assert after is not None and after[0] > 0, f"{check.name} missed its corruption"
