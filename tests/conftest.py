@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -34,9 +35,9 @@ def server_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture
-def make_db(server_dsn: str) -> Iterator[Callable[[], str]]:
-    """Create empty databases on the test server; dropped when the test ends."""
+@contextmanager
+def _databases(server_dsn: str) -> Iterator[Callable[[], str]]:
+    """Make empty databases on the test server; all dropped on leaving."""
     created: list[str] = []
 
     def make() -> str:
@@ -50,12 +51,28 @@ def make_db(server_dsn: str) -> Iterator[Callable[[], str]]:
         created.append(name)
         return make_conninfo(server_dsn, dbname=name)
 
-    yield make
-    with psycopg.connect(server_dsn, autocommit=True) as conn:
-        for name in created:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+    try:
+        yield make
+    finally:
+        with psycopg.connect(server_dsn, autocommit=True) as conn:
+            for name in created:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
+
+
+@pytest.fixture
+def make_db(server_dsn: str) -> Iterator[Callable[[], str]]:
+    """Empty databases for one test."""
+    with _databases(server_dsn) as make:
+        yield make
+
+
+@pytest.fixture(scope="module")
+def module_db(server_dsn: str) -> Iterator[Callable[[], str]]:
+    """Empty databases shared by a module's tests (loaded once, read by many)."""
+    with _databases(server_dsn) as make:
+        yield make
 
 
 @pytest.fixture

@@ -3,15 +3,12 @@ copy corrupted in the one way it guards against: one corruption per check, rolle
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
 import pytest
 import yaml
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 from moeen_synth import paths
 from moeen_synth import profile as profiles
@@ -73,26 +70,15 @@ CORRUPTIONS = {
 
 
 @pytest.fixture(scope="module")
-def clinic_dsn(server_dsn: str) -> Iterator[str]:
+def clinic_dsn(module_db: Callable[[], str]) -> str:
     """A small clinic (600 patients) loaded once for the module."""
-    name = f"moeen_timeline_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server_dsn, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(
-                sql.Identifier(name)
-            )
-        )
-    dsn = make_conninfo(server_dsn, dbname=name)
+    dsn = module_db()
     data: dict[str, Any] = yaml.safe_load((paths.profiles_dir() / "clinic.yaml").read_text())
     data["scale"] = 600
     with psycopg.connect(dsn, autocommit=True) as conn:
         result = load_job.load(conn, profiles.parse(data, "clinic-600"))
         assert result.report is not None and result.report.ok, result.report.failures
-    yield dsn
-    with psycopg.connect(server_dsn, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    return dsn
 
 
 def test_every_life_course_check_has_a_corruption() -> None:

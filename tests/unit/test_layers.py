@@ -23,10 +23,12 @@ def _independent(package: str) -> set[str]:
 
 
 def _modules(folder: str) -> set[str]:
+    """The modules and subpackages directly in ``folder``."""
     return {
         f"moeen_synth.{folder}.{path.stem}"
-        for path in (SRC / folder).glob("*.py")
-        if path.name != "__init__.py"
+        for path in (SRC / folder).iterdir()
+        if (path.suffix == ".py" and path.name != "__init__.py")
+        or (path.is_dir() and (path / "__init__.py").is_file())
     }
 
 

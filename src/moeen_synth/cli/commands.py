@@ -281,11 +281,12 @@ def validate_cmd(ctx: click.Context, dsn: str | None, no_schema: bool, as_json: 
     tables hold no rows (load the demo with `moeen-synth --profile demo`)."""
     target = dbconnect.resolve(options.dsn_of(ctx, dsn))
     with dbconnect.connect(target, autocommit=True) as conn:
-        if migrations.state(conn) == "empty":
-            raise MoeenSynthError(
-                f"{target.display} has none of the platform's tables; create them with "
-                "`moeen-synth migrate` (or load the demo with `moeen-synth --profile demo`)"
-            )
+        options.require_platform(
+            conn,
+            target.display,
+            "create them with `moeen-synth migrate` (or load the demo with "
+            "`moeen-synth --profile demo`)",
+        )
         report = validate(conn, schema=not no_schema, behaviour=True)
     if as_json:
         click.echo(report_json(report))

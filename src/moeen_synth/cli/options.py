@@ -14,6 +14,7 @@ import psycopg
 from rich.console import Console
 from rich.markup import escape
 
+from moeen_synth.db import migrate as migrations
 from moeen_synth.errors import MoeenSynthError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -99,3 +100,9 @@ def reports_errors(f: F) -> F:
 def dsn_of(ctx: click.Context, dsn: str | None) -> str | None:
     """A subcommand's --dsn, else the one given before the subcommand."""
     return dsn or (ctx.obj or {}).get("dsn")
+
+
+def require_platform(conn: psycopg.Connection[Any], display: str, remedy: str) -> None:
+    """Refuse a target without the platform's tables, saying how to get them."""
+    if migrations.state(conn) == "empty":
+        raise MoeenSynthError(f"{display} has none of the platform's tables; {remedy}")

@@ -42,6 +42,10 @@ def ensure_ledger(conn: psycopg.Connection[Any]) -> None:
         tool_version text NOT NULL, profile text NOT NULL, profile_sha256 text NOT NULL,
         seed bigint NOT NULL, as_of timestamptz NOT NULL, namespace int NOT NULL,
         row_counts jsonb NOT NULL)""")
+    # The resolved profile, so a report can compare with exactly what was loaded (ledgers
+    # made before it have the profile's name and seed only). json, not jsonb: jsonb reorders
+    # keys, and the order of a profile's mixes and shifts is part of what it generates.
+    conn.execute("ALTER TABLE moeen_synth.loads ADD COLUMN IF NOT EXISTS profile_settings json")
 
 
 def next_namespace(conn: psycopg.Connection[Any], busy: list[str]) -> int:
@@ -56,7 +60,7 @@ def record(
 ) -> None:
     conn.execute(
         "INSERT INTO moeen_synth.loads (tool_version, profile, profile_sha256, seed, "
-        "as_of, namespace, row_counts) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        "as_of, namespace, row_counts, profile_settings) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
         (
             __version__,
             profile.name,
@@ -65,8 +69,22 @@ def record(
             profile.as_of,
             namespace,
             json.dumps(rows),
+            json.dumps(profile.model_dump(mode="json")),
         ),
     )
+
+
+def last_load(conn: psycopg.Connection[Any]) -> tuple[str, int, dict[str, Any] | None] | None:
+    """(profile name, seed, resolved settings or None) of the last recorded load."""
+    has_settings = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = "
+        "'moeen_synth' AND table_name = 'loads' AND column_name = 'profile_settings')"
+    ).fetchone()
+    settings = "profile_settings" if has_settings and has_settings[0] else "NULL::json"
+    row = conn.execute(
+        f"SELECT profile, seed, {settings} FROM moeen_synth.loads ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    return (str(row[0]), int(row[1]), row[2]) if row else None
 
 
 def truncate(conn: psycopg.Connection[Any], vocab: Vocab) -> None:

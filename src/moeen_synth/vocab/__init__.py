@@ -16,9 +16,10 @@ import yaml
 Row = dict[str, str]
 
 
-def read_csv(name: str) -> list[Row]:
-    """Rows of a vocabulary CSV, skipping its leading comment lines."""
-    text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+def read_csv(name: str, package: str | None = None) -> list[Row]:
+    """Rows of a CSV shipped in ``package`` (the vocabularies' by default), skipping its
+    leading comment lines."""
+    text = resources.files(package or __package__).joinpath(name).read_text(encoding="utf-8")
     lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
     return [dict(row) for row in csv.DictReader(lines)]
 
