@@ -59,6 +59,9 @@ CORRUPTIONS = {
         "completed_at = scheduled_at - interval '1 hour'",
         "WHERE status = 'completed'",
     ),
+    "reports and conversations: end after they start, made after their author's account": _one(
+        "chatbot_conversations", "ended_at = started_at - interval '1 minute'"
+    ),
     "chatbot: a flow about the patient's own care names a doctor the patient has seen": _one(
         "chatbot_messages",
         "message = 'Your request has been sent to Nobody Known for review.'",

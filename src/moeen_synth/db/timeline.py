@@ -100,6 +100,12 @@ CHECKS: tuple[Check, ...] = (
         "OR (x.status = 'completed') <> (x.completed_at IS NOT NULL)",
     ),
     Check(
+        "reports and conversations: end after they start, made after their author's account",
+        """SELECT (SELECT count(*) FROM reports r JOIN users u ON u.id = r.generated_by
+                   WHERE r.expires_at <= r.generated_at OR r.generated_at < u.created_at)
+                + (SELECT count(*) FROM chatbot_conversations WHERE ended_at < started_at)""",
+    ),
+    Check(
         "chatbot: a flow about the patient's own care names a doctor the patient has seen",
         f"""SELECT count(*) FROM chatbot_messages m
             JOIN chatbot_conversations c ON c.id = m.conversation_id

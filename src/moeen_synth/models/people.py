@@ -211,7 +211,10 @@ class People:
 
     @cached_property
     def email(self) -> pl.Series:
-        return contact.email(self.ctx, self.u, self.first, self.family, self.pools)
+        """A child's account is its guardian's: the mailbox is the father's (the patient's
+        emergency contact), as are the account's mobile number and the contact phone."""
+        local_first = np.where(self.is_child(), self.father, self.first)
+        return contact.email(self.ctx, self.u, local_first, self.family, self.pools)
 
     @cached_property
     def phone(self) -> pl.Series:

@@ -201,24 +201,29 @@ def nationalities(m: Measured, labels: Labels, saudi: Target) -> go.Figure:
     return _layout(fig, labels("chart.nationality"))
 
 
-def insurers(targets: Sequence[Target], labels: Labels, names: dict[str, str]) -> go.Figure:
+def insurers(targets: Sequence[Target], labels: Labels) -> go.Figure:
+    """Approved to claimed per insurer (horizontal: insurers' names are long), beside the
+    profile's coverage."""
     fig = go.Figure()
     fig.add_bar(
-        x=[names.get(t.item, t.item) for t in targets],
-        y=[t.measured for t in targets],
+        y=[labels.item(t.item) for t in targets],
+        x=[t.measured for t in targets],
+        orientation="h",
         name=labels("legend.measured"),
         marker_color=[PASS if t.ok else FAIL for t in targets],
         text=[f"{t.measured:.1%}" for t in targets],
-        textposition="outside",
+        textposition="auto",
     )
     if targets:
-        fig.add_hline(
-            y=targets[0].expected,
+        fig.add_vline(
+            x=targets[0].expected,
             line={"color": TARGET, "dash": "dash"},
             annotation_text=labels("legend.coverage"),
+            annotation_position="bottom left",
         )
-    fig.update_yaxes(title=labels("axis.ratio"), tickformat=".0%", range=[0, 1.1])
-    return _layout(fig, labels("chart.insurers"))
+    fig.update_xaxes(title=labels("axis.ratio"), tickformat=".0%", range=[0, 1.05])
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, labels("chart.insurers"), height=420)
 
 
 def table_rows(targets: Sequence[Target], labels: Labels) -> go.Figure:

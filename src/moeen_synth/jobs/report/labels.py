@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 
+from moeen_synth.vocab import load as load_vocab
 from moeen_synth.vocab import read_csv
 
 LANGUAGES = ("ar", "en")  # Arabic first: the platform's first language
@@ -24,6 +25,18 @@ class Labels:
         return _table()[key][self.language]
 
     def item(self, name: str) -> str:
-        """A category's label (a status, a method, a weekday...), or the name itself."""
+        """A category's label (a status, a method, an insurer, a speciality...), or the
+        name itself (a table's name, an age band)."""
         row = _table().get(f"item.{name}")
-        return row[self.language] if row else name
+        if row:
+            return row[self.language]
+        return _vocabulary_names(self.language).get(name, name)
+
+
+@functools.cache
+def _vocabulary_names(language: str) -> dict[str, str]:
+    """Insurers and specialities by their English name, in ``language``."""
+    vocab = load_vocab()
+    return {
+        row["name_en"]: row[f"name_{language}"] for row in (*vocab.insurers, *vocab.specialities)
+    }

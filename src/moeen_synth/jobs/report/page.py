@@ -132,8 +132,6 @@ def _diagnoses(m: Measured, labels: Labels) -> str:
 
 def _language(m: Measured, targets: Sequence[Target], language: str, page: Page) -> str:
     labels = Labels(language)
-    vocab = load_vocab()
-    insurer_names = {row["name_en"]: row[f"name_{language}"] for row in vocab.insurers}
     ids = iter(range(1000))
 
     def chart(fig: go.Figure) -> str:
@@ -160,7 +158,7 @@ def _language(m: Measured, targets: Sequence[Target], language: str, page: Page)
         "money": [
             shares("money", "self_pay_method"),
             shares("money", "claim_outcome"),
-            chart(charts.insurers(_of(targets, "money", "approved_ratio"), labels, insurer_names)),
+            chart(charts.insurers(_of(targets, "money", "approved_ratio"), labels)),
         ],
         "notices": [shares("notices", "notice_share")],
         "people": [
@@ -192,7 +190,8 @@ def _language(m: Measured, targets: Sequence[Target], language: str, page: Page)
         f"{html.escape(labels('targets_met'))}</p>"
     )
     failures = _table(failed, labels) if failed else ""
-    return summary + failures + "".join(parts)
+    notes = "".join(f'<p class="bad">{html.escape(note)}</p>' for note in m.notes)
+    return summary + notes + failures + "".join(parts)
 
 
 class _Named(Labels):
