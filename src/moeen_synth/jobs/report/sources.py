@@ -42,6 +42,13 @@ def from_database(conn: psycopg.Connection[Any], profile: Profile | None) -> Mea
     notes: list[str] = []
     if profile is None:
         profile = ledger_profile(conn)
+    if loads.has_ledger(conn):
+        row = conn.execute("SELECT count(*) FROM moeen_synth.loads").fetchone()
+        if row and row[0] > 1:
+            notes.append(
+                f"the target records {row[0]} loads (--append); rows per table compare with "
+                "one load's plan"
+            )
     params = {"as_of": profile.as_of, "as_of_day": as_of_day(profile)}
     frames = {}
     for measure in MEASURES:
