@@ -1,14 +1,20 @@
-"""Database helpers for tests: one md5 per table to compare two loads, and psql on a file."""
+"""Helpers for tests: one md5 per table to compare two loads, psql on a file, and the clinic
+profile at a chosen scale."""
 
 from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import psycopg
+import yaml
 
+from moeen_synth import paths
+from moeen_synth import profile as profiles
 from moeen_synth.db.embedded import client_binary
 from moeen_synth.db.migrate import PLATFORM_TABLES
+from moeen_synth.profile import Profile
 
 
 def content_digest(dsn: str) -> dict[str, str]:
@@ -31,3 +37,10 @@ def run_psql(dsn: str, path: Path) -> None:
     psql = str(shipped) if shipped.exists() else "psql"
     command = [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn, "-f", str(path)]
     subprocess.run(command, check=True, capture_output=True)
+
+
+def clinic(scale: int, **changes: Any) -> Profile:
+    """The shipped clinic profile at ``scale`` patients, with top-level ``changes``."""
+    data: dict[str, Any] = yaml.safe_load((paths.profiles_dir() / "clinic.yaml").read_text())
+    data.update(scale=scale, **changes)
+    return profiles.parse(data, f"clinic-{scale}")

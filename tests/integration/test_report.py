@@ -18,22 +18,15 @@ import yaml
 from click.testing import CliRunner
 
 from moeen_synth import catalogue, paths
-from moeen_synth import profile as profiles
 from moeen_synth.cli import main
 from moeen_synth.jobs import export as export_job
 from moeen_synth.jobs import load as load_job
 from moeen_synth.jobs import report as report_job
+from tests.dbtools import clinic
 
 CHROMIUM = shutil.which("chromium") or "/usr/lib/chromium/chromium"
 ALLOWED = ("file:", "data:", "blob:", "about:")
 SCALE = 1500  # patients: a clinic small enough to load in seconds, big enough for every mix
-
-
-def _clinic(**changes: Any) -> profiles.Profile:
-    data: dict[str, Any] = yaml.safe_load((paths.profiles_dir() / "clinic.yaml").read_text())
-    data["scale"] = SCALE
-    data.update(changes)
-    return profiles.parse(data, "clinic-report")
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +36,9 @@ def loaded(
     """A clinic loaded into a database, and the same clinic exported as Parquet."""
     dsn = module_db()
     with psycopg.connect(dsn, autocommit=True) as conn:
-        load_job.load(conn, _clinic())
+        load_job.load(conn, clinic(SCALE))
     out = tmp_path_factory.mktemp("export")
-    export_job.export(_clinic(), out, ["parquet"], force=True)
+    export_job.export(clinic(SCALE), out, ["parquet"], force=True)
     return dsn, out
 
 

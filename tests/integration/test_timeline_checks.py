@@ -8,12 +8,10 @@ from typing import Any
 
 import psycopg
 import pytest
-import yaml
 
-from moeen_synth import paths
-from moeen_synth import profile as profiles
 from moeen_synth.db import timeline
 from moeen_synth.jobs import load as load_job
+from tests.dbtools import clinic
 
 ONE = "WHERE id = (SELECT id FROM {table} {where} ORDER BY id LIMIT 1)"
 
@@ -76,10 +74,8 @@ CORRUPTIONS = {
 def clinic_dsn(module_db: Callable[[], str]) -> str:
     """A small clinic (600 patients) loaded once for the module."""
     dsn = module_db()
-    data: dict[str, Any] = yaml.safe_load((paths.profiles_dir() / "clinic.yaml").read_text())
-    data["scale"] = 600
     with psycopg.connect(dsn, autocommit=True) as conn:
-        result = load_job.load(conn, profiles.parse(data, "clinic-600"))
+        result = load_job.load(conn, clinic(600))
         assert result.report is not None and result.report.ok, result.report.failures
     return dsn
 

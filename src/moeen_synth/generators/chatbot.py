@@ -70,7 +70,8 @@ class ConversationFacts:
         self.patient = conversation_index(ctx).locate(conversation)[0]
         flows = ctx.vocab.chatbot_flows
         stream = ctx.stream
-        self.own_doctor = own_doctors(ctx)[self.patient]
+        doctors, seen_at = own_doctors(ctx)
+        self.own_doctor, self.seen_at = doctors[self.patient], seen_at[self.patient]
         self.flow = _flows(ctx, conversation, self.own_doctor >= 0)
         steps = np.array([len(flow["steps"]) for flow in flows], dtype=np.int64)[self.flow]
         self.abandoned = ctx.share(
@@ -90,6 +91,10 @@ class ConversationFacts:
             - stream("chatbot_conversations", "start").integers(conversation, 2 * HOUR, span),
             not_before(ctx, self.patient) + HOUR,
         )
+        # A chat about one's own care comes after the visit with that doctor.
+        own_care = np.array([bool(f.get("about_own_care")) for f in flows], dtype=bool)[self.flow]
+        after_visit = self.seen_at + np.minimum(HOUR, (ctx.as_of - self.seen_at) // 2)
+        self.started = np.where(own_care, np.maximum(self.started, after_visit), self.started)
         self.gap = stream("chatbot_conversations", "gap").integers(conversation, 5, 40)
         self.ended = (
             self.started + self.messages * self.gap + np.where(self.abandoned, 30 * MINUTE, 0)

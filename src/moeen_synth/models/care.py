@@ -1,5 +1,6 @@
-"""Who looks after each patient: the doctor of their latest completed visit (or of any of
-their appointments when none is completed yet), found in one pass over the appointments."""
+"""Who looks after each patient: the doctor of their first completed visit, and when that
+visit ended (a chat about their own care comes after it), found in one pass over the
+appointments."""
 
 from __future__ import annotations
 
@@ -10,28 +11,30 @@ from moeen_synth.models.layout import I64, blocks_of
 from moeen_synth.models.visits import AppointmentCore
 
 
-def own_doctors(ctx: Context) -> I64:
-    """Per patient, the index of their own doctor; -1 for a patient with no appointment."""
+def own_doctors(ctx: Context) -> tuple[I64, I64]:
+    """Per patient: the index of the doctor of their first completed visit (-1: none yet),
+    and the end of that visit (epoch seconds; -1: none)."""
 
-    def build() -> I64:
+    def build() -> tuple[I64, I64]:
         n_patients = ctx.counts.patients
-        latest = np.full(n_patients, -1, dtype=np.int64)  # start of the latest completed visit
-        completed_with = np.full(n_patients, -1, dtype=np.int64)
-        booked_with = np.full(n_patients, -1, dtype=np.int64)
+        first_end = np.full(n_patients, np.iinfo(np.int64).max, dtype=np.int64)
+        doctor_of = np.full(n_patients, -1, dtype=np.int64)
         for first, end in blocks_of(ctx.counts.appointments):
             core = AppointmentCore(ctx, np.arange(first, end, dtype=np.int64))
-            when = np.where(core.completed, core.start, -1)
-            # Each patient's latest completed visit in this block (or any visit, at -1).
-            order = np.lexsort((when, core.patient))
-            patient = core.patient[order]
-            last = order[np.append(patient[1:] != patient[:-1], True)]
-            patient, when, doctor = core.patient[last], when[last], core.doctor[last]
-            later = when > latest[patient]
-            latest[patient[later]] = when[later]
-            completed_with[patient[later]] = doctor[later]
-            booked_with[patient] = np.where(booked_with[patient] < 0, doctor, booked_with[patient])
-        result: I64 = np.where(completed_with >= 0, completed_with, booked_with)
-        return result
+            done = core.completed
+            if not done.any():
+                continue
+            patient, ends, doctor = core.patient[done], core.end[done], core.doctor[done]
+            # Each patient's earliest completed visit in this block.
+            order = np.lexsort((ends, patient))
+            patient, ends, doctor = patient[order], ends[order], doctor[order]
+            head = np.append(True, patient[1:] != patient[:-1])
+            patient, ends, doctor = patient[head], ends[head], doctor[head]
+            earlier = ends < first_end[patient]
+            first_end[patient[earlier]] = ends[earlier]
+            doctor_of[patient[earlier]] = doctor[earlier]
+        seen: I64 = np.where(doctor_of >= 0, first_end, -1)
+        return doctor_of, seen
 
-    result: I64 = ctx.cached("own_doctors", build)
+    result: tuple[I64, I64] = ctx.cached("own_doctors", build)
     return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
@@ -14,6 +15,11 @@ from moeen_synth.profile import age_band, clock_minutes
 
 PASS, FAIL, TARGET, MEN, WOMEN = "#2e7d32", "#c62828", "#263238", "#1565c0", "#ad1457"
 FONT = "Noto Sans Arabic, Noto Sans, DejaVu Sans, sans-serif"
+
+
+def _label(text: str) -> str:
+    """Text from the data as a plotly label: plotly reads tags in labels (<b>, <a href>)."""
+    return html.escape(text, quote=False)
 
 
 def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
@@ -34,7 +40,7 @@ def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
 
 def shares(targets: Sequence[Target], labels: Labels, title: str) -> go.Figure:
     """Measured shares (green: in range, red: not) beside the targets and their ranges."""
-    names = [labels.item(t.item) for t in targets]
+    names = [_label(labels.item(t.item)) for t in targets]
     fig = go.Figure()
     fig.add_bar(
         x=names,
@@ -181,10 +187,15 @@ def visits(m: Measured, labels: Labels, mean_target: float | None) -> go.Figure:
 def nationalities(m: Measured, labels: Labels, saudi: Target) -> go.Figure:
     users = m.frames["people"]
     total = max(1, int(users["n"].sum()))
-    top = users.group_by("nationality").agg(pl.col("n").sum()).sort("n", descending=True).head(10)
+    top = (
+        users.group_by("nationality")
+        .agg(pl.col("n").sum())
+        .sort(["n", "nationality"], descending=[True, False])
+        .head(10)
+    )
     fig = go.Figure()
     fig.add_bar(
-        x=top["nationality"].to_list(),
+        x=[_label(str(code)) for code in top["nationality"].to_list()],
         y=[int(n) / total for n in top["n"].to_list()],
         name=labels("legend.measured"),
         marker_color=[PASS if saudi.ok or c != "SA" else FAIL for c in top["nationality"]],
@@ -206,7 +217,7 @@ def insurers(targets: Sequence[Target], labels: Labels) -> go.Figure:
     profile's coverage."""
     fig = go.Figure()
     fig.add_bar(
-        y=[labels.item(t.item) for t in targets],
+        y=[_label(labels.item(t.item)) for t in targets],
         x=[t.measured for t in targets],
         orientation="h",
         name=labels("legend.measured"),
@@ -229,14 +240,14 @@ def insurers(targets: Sequence[Target], labels: Labels) -> go.Figure:
 def table_rows(targets: Sequence[Target], labels: Labels) -> go.Figure:
     fig = go.Figure()
     fig.add_bar(
-        y=[t.item for t in targets],
+        y=[_label(t.item) for t in targets],
         x=[max(t.measured, 0.5) for t in targets],
         orientation="h",
         name=labels("legend.measured"),
         marker_color=[PASS if t.ok else FAIL for t in targets],
     )
     fig.add_scatter(
-        y=[t.item for t in targets],
+        y=[_label(t.item) for t in targets],
         x=[max(t.expected, 0.5) for t in targets],
         mode="markers",
         name=labels("legend.plan"),

@@ -22,6 +22,14 @@ class Measure:
     name: str
     sql: str  # PostgreSQL; parameters %(as_of)s (timestamptz) and %(as_of_day)s (date)
     files: Callable[[Scan, pl.Expr, pl.Expr], pl.LazyFrame]  # (scan, as_of, as_of_day)
+    schema: dict[str, type[pl.DataType]]  # both forms give these columns, typed so
+
+    def frame(self, rows: list[tuple[object, ...]]) -> pl.DataFrame:
+        """Rows from the database as a frame of this measure's schema (empty included)."""
+        return pl.DataFrame(rows, schema=self.schema, orient="row", infer_schema_length=None)
+
+    def typed(self, frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.select([pl.col(c).cast(t) for c, t in self.schema.items()])
 
 
 def _json(column: str, key: str) -> pl.Expr:
@@ -79,7 +87,7 @@ def _claims(scan: Scan, as_of: pl.Expr, as_of_day: pl.Expr) -> pl.LazyFrame:
         .agg(
             n=pl.len(),
             claimed=pl.col("amount").cast(pl.Float64).sum(),
-            approved=pl.col("approved_amount").cast(pl.Float64).sum(),
+            approved=pl.col("approved_amount").cast(pl.Float64).fill_null(0).sum(),
         )
     )
 
@@ -129,9 +137,12 @@ def _diagnoses(scan: Scan, as_of: pl.Expr, as_of_day: pl.Expr) -> pl.LazyFrame:
 MEASURES: tuple[Measure, ...] = (
     Measure(
         "ages",
-        "SELECT gender, extract(year FROM age(%(as_of_day)s, date_of_birth))::bigint AS age, "
-        "count(*) AS n FROM patients GROUP BY 1, 2",
+        # Whole years as the polars form counts them (age() rounds toward zero before birth).
+        "SELECT gender, (extract(year FROM %(as_of_day)s::date) - extract(year FROM date_of_birth)"
+        " - (to_char(%(as_of_day)s::date, 'MMDD') < to_char(date_of_birth, 'MMDD'))::int)::bigint"
+        " AS age, count(*) AS n FROM patients GROUP BY 1, 2",
         _ages,
+        {"gender": pl.String, "age": pl.Int64, "n": pl.Int64},
     ),
     Measure(
         "visit_times",
@@ -141,35 +152,48 @@ MEASURES: tuple[Measure, ...] = (
             FROM (SELECT scheduled_at AT TIME ZONE '{RIYADH}' AS t FROM appointments) s
             GROUP BY 1, 2""",
         _visit_times,
+        {"dow": pl.Int64, "minute": pl.Int64, "n": pl.Int64},
     ),
     Measure(
         "statuses",
         "SELECT CASE WHEN scheduled_at < %(as_of)s THEN 'past' ELSE 'future' END AS time, "
         "status, type, count(*) AS n FROM appointments GROUP BY 1, 2, 3",
         _statuses,
+        {"time": pl.String, "status": pl.String, "type": pl.String, "n": pl.Int64},
     ),
     Measure(
         "payments",
         "SELECT p.payment_method AS method, p.status, a.status AS visit_status, count(*) AS n "
         "FROM payments p JOIN appointments a ON a.id = p.appointment_id GROUP BY 1, 2, 3",
         _payments,
+        {"method": pl.String, "status": pl.String, "visit_status": pl.String, "n": pl.Int64},
     ),
     Measure(
         "claims",
-        "SELECT provider, status, count(*) AS n, sum(amount)::float8 AS claimed, "
-        "sum(approved_amount)::float8 AS approved FROM insurance_claims GROUP BY 1, 2",
+        "SELECT provider, status, count(*) AS n, coalesce(sum(amount), 0)::float8 AS claimed, "
+        "coalesce(sum(approved_amount), 0)::float8 AS approved FROM insurance_claims "
+        "GROUP BY 1, 2",
         _claims,
+        {
+            "provider": pl.String,
+            "status": pl.String,
+            "n": pl.Int64,
+            "claimed": pl.Float64,
+            "approved": pl.Float64,
+        },
     ),
     Measure(
         "notices",
         "SELECT metadata->>'template' AS template, count(*) AS n FROM notifications GROUP BY 1",
         _notices,
+        {"template": pl.String, "n": pl.Int64},
     ),
     Measure(
         "people",
         "SELECT role, preferences->>'language' AS language, profile->>'nationality' AS "
         "nationality, count(*) AS n FROM users GROUP BY 1, 2, 3",
         _people,
+        {"role": pl.String, "language": pl.String, "nationality": pl.String, "n": pl.Int64},
     ),
     Measure(
         "visits_per_patient",
@@ -179,6 +203,7 @@ MEASURES: tuple[Measure, ...] = (
                       GROUP BY patient_id) v ON v.patient_id = p.id
            GROUP BY 1""",
         _visits_per_patient,
+        {"visits": pl.Int64, "patients": pl.Int64},
     ),
     Measure(
         "diagnoses",
@@ -186,5 +211,6 @@ MEASURES: tuple[Measure, ...] = (
             FROM appointments a JOIN doctors d ON d.id = a.doctor_id
             WHERE a.diagnosis IS NOT NULL GROUP BY 1, 2""",
         _diagnoses,
+        {"speciality": pl.String, "code": pl.String, "n": pl.Int64},
     ),
 )

@@ -11,14 +11,16 @@ from typing import Any
 
 import polars as pl
 import psycopg
+import pyarrow as pa
 
 from moeen_synth import profile as profiles
 from moeen_synth.db import loads
-from moeen_synth.db.validate import row_counts, validate
+from moeen_synth.db.validate import last_as_of, row_counts, validate
 from moeen_synth.errors import UsageError
 from moeen_synth.jobs.report.measures import MEASURES
 from moeen_synth.profile import Profile
 from moeen_synth.sinks import manifest
+from moeen_synth.sinks.parquet import arrow_schema
 
 
 @dataclass
@@ -33,8 +35,8 @@ class Measured:
     notes: list[str] = field(default_factory=list)
 
 
-def as_of_day(profile: Profile) -> dt.date:
-    return profile.as_of.astimezone(dt.timezone(dt.timedelta(hours=3))).date()
+def riyadh_day(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(dt.timezone(dt.timedelta(hours=3))).date()
 
 
 def from_database(conn: psycopg.Connection[Any], profile: Profile | None) -> Measured:
@@ -42,6 +44,8 @@ def from_database(conn: psycopg.Connection[Any], profile: Profile | None) -> Mea
     notes: list[str] = []
     if profile is None:
         profile = ledger_profile(conn)
+    # The data's own "now" (the last load's), whatever profile the targets come from.
+    as_of = last_as_of(conn) or profile.as_of
     if loads.has_ledger(conn):
         row = conn.execute("SELECT count(*) FROM moeen_synth.loads").fetchone()
         if row and row[0] > 1:
@@ -49,13 +53,12 @@ def from_database(conn: psycopg.Connection[Any], profile: Profile | None) -> Mea
                 f"the target records {row[0]} loads (--append); rows per table compare with "
                 "one load's plan"
             )
-    params = {"as_of": profile.as_of, "as_of_day": as_of_day(profile)}
-    frames = {}
-    for measure in MEASURES:
-        cursor = conn.execute(measure.sql.encode(), params)
-        names = [column.name for column in cursor.description or []]
-        frames[measure.name] = pl.DataFrame(cursor.fetchall(), schema=names, orient="row")
-    report = validate(conn, as_of=profile.as_of)
+    params = {"as_of": as_of, "as_of_day": riyadh_day(as_of)}
+    frames = {
+        measure.name: measure.frame(conn.execute(measure.sql.encode(), params).fetchall())
+        for measure in MEASURES
+    }
+    report = validate(conn, as_of=as_of)
     return Measured(
         source="database",
         profile=profile,
@@ -99,19 +102,23 @@ def from_files(directory: Path, profile: Profile | None) -> Measured:
         )
     if files.shard.count > 1:
         raise UsageError(
-            f"{directory} is shard {files.shard.index + 1} of {files.shard.count}; report on a "
+            f"{directory} is shard {files.shard.index} of {files.shard.count}; report on a "
             "whole export or on the database the shards were loaded into"
         )
     chosen = profile or files.profile
+    as_of = files.profile.as_of  # the data's own "now", whatever profile gives the targets
 
     def scan(table: str) -> pl.LazyFrame:
         entry = files.tables[table]
+        if not entry.files:  # a table with no rows has no file
+            empty = pa.Table.from_batches([], arrow_schema(table, tuple(entry.columns)))
+            return pl.from_arrow(empty).lazy()  # type: ignore[union-attr]
         return pl.scan_parquet([directory / name for name in entry.files])
 
-    as_of = pl.lit(chosen.as_of).dt.convert_time_zone("UTC")
-    day = pl.lit(as_of_day(chosen))
-    lazy = [measure.files(scan, as_of, day) for measure in MEASURES]
+    moment = pl.lit(as_of).dt.convert_time_zone("UTC")
+    day = pl.lit(riyadh_day(as_of))
+    lazy = [measure.files(scan, moment, day) for measure in MEASURES]
     collected = pl.collect_all(lazy)
-    frames = {m.name: frame for m, frame in zip(MEASURES, collected, strict=True)}
+    frames = {m.name: m.typed(frame) for m, frame in zip(MEASURES, collected, strict=True)}
     rows = {table: int(entry.total_rows) for table, entry in files.tables.items()}
     return Measured(source=str(directory), profile=chosen, frames=frames, rows=rows, notes=[])
