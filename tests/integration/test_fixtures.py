@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import psycopg
 import pytest
 from click.testing import CliRunner
@@ -22,6 +23,7 @@ from moeen_synth.db.validate import validate
 from moeen_synth.jobs import fixtures
 from moeen_synth.jobs import load as load_job
 from moeen_synth.jobs.fixtures import verify
+from moeen_synth.sinks.parquet import read_batches
 from tests.dbtools import clinic, run_psql
 
 KEY_A = b"a test key that is long enough 1"
@@ -135,3 +137,25 @@ def test_a_column_the_policy_does_not_know_stops_the_run(
     assert checked.output.strip().splitlines() == [
         "patients.passport_number: a column of the source the policy does not name"
     ]
+
+
+def test_parquet_and_csv_hold_the_same_rows_and_are_leak_checked_too(
+    source: str, tmp_path: Path
+) -> None:
+    with psycopg.connect(source) as conn:
+        fixtures.make(conn, SELECTIONS["drawn"], KEY_A, tmp_path / "fx", ["json", "parquet", "csv"])
+    records = json.loads((tmp_path / "fx" / "08_patients.json").read_text())
+    parquet = pl.concat(list(read_batches(tmp_path / "fx" / "08_patients.parquet")))
+    csv_lines = (tmp_path / "fx" / "08_patients.csv").read_text().splitlines()
+    assert parquet["id"].to_list() == [r["id"] for r in records]
+    assert parquet["full_name"].to_list() == [r["full_name"] for r in records]
+    assert len(csv_lines) == len(records) + 1
+
+    rules = fixtures.policy.load()
+    careless = fixtures.policy.Policy(
+        {**rules.tables, "patients": {**rules.tables["patients"], "email": "keep"}},
+        rules.sha256,
+        "careless",
+    )
+    with psycopg.connect(source) as conn, pytest.raises(verify.LeakError, match="parquet"):
+        fixtures.make(conn, SELECTIONS["drawn"], KEY_A, tmp_path / "p", ["parquet"], careless)

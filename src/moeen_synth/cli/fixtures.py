@@ -44,8 +44,9 @@ from moeen_synth.jobs import fixtures as fixtures_job
     "formats",
     type=click.Choice(fixtures_job.FORMATS),
     multiple=True,
-    help="json (one file per table, in foreign-key order) and/or sql (for psql, into an empty "
-    "migrated schema). Default: both.",
+    help="json (one file per table, in foreign-key order), sql (for psql, into an empty "
+    "migrated schema), parquet or csv (the export encodings); repeat for several. "
+    "Default: json and sql.",
 )
 @click.option(
     "--out",
@@ -121,7 +122,7 @@ def fixtures_cmd(
     directory = out or paths.outputs_dir() / "fixtures"
     with dbconnect.connect(target) as conn:
         made = fixtures_job.make(
-            conn, chosen, key, directory, list(formats or fixtures_job.FORMATS), rules, force
+            conn, chosen, key, directory, list(formats or ("json", "sql")), rules, force
         )
     total = sum(made.rows.values())
     options.out_console.print(
