@@ -150,6 +150,8 @@ def test_parquet_and_csv_hold_the_same_rows_and_are_leak_checked_too(
     assert parquet["id"].to_list() == [r["id"] for r in records]
     assert parquet["full_name"].to_list() == [r["full_name"] for r in records]
     assert len(csv_lines) == len(records) + 1
+    refused = CliRunner().invoke(main, ["report", str(tmp_path / "fx")])
+    assert refused.exit_code == 2 and "holds fixtures, not an export" in refused.output
 
     rules = fixtures.policy.load()
     careless = fixtures.policy.Policy(

@@ -5,6 +5,7 @@ its Parquet files, the profile from its manifest)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,11 @@ def ledger_profile(conn: psycopg.Connection[Any]) -> Profile:
 
 def from_files(directory: Path, profile: Profile | None) -> Measured:
     """Aggregate with polars over an export's Parquet files (checked against its manifest)."""
+    if _is_fixture(directory):
+        raise UsageError(
+            f"{directory} holds fixtures, not an export: load its fixtures.sql into a "
+            "migrated database and report on that (--dsn)"
+        )
     files = manifest.read(directory)
     if files.format != "parquet":
         raise UsageError(
@@ -122,3 +128,11 @@ def from_files(directory: Path, profile: Profile | None) -> Measured:
     frames = {m.name: m.typed(frame) for m, frame in zip(MEASURES, collected, strict=True)}
     rows = {table: int(entry.total_rows) for table, entry in files.tables.items()}
     return Measured(source=str(directory), profile=chosen, frames=frames, rows=rows, notes=[])
+
+
+def _is_fixture(directory: Path) -> bool:
+    try:
+        found = json.loads((directory / manifest.NAME).read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(found, dict) and found.get("kind") == "fixtures"
