@@ -92,7 +92,7 @@ class ConversationFacts:
             not_before(ctx, self.patient) + HOUR,
         )
         # A chat about one's own care comes after the visit with that doctor.
-        own_care = np.array([bool(f.get("about_own_care")) for f in flows], dtype=bool)[self.flow]
+        own_care = _own_care(ctx)[self.flow]
         after_visit = self.seen_at + np.minimum(HOUR, (ctx.as_of - self.seen_at) // 2)
         self.started = np.where(own_care, np.maximum(self.started, after_visit), self.started)
         self.gap = stream("chatbot_conversations", "gap").integers(conversation, 5, 40)
@@ -101,13 +101,19 @@ class ConversationFacts:
         )
 
 
+def _own_care(ctx: Context) -> npt.NDArray[np.bool_]:
+    """Per flow, whether it is about the patient's own care (chatbot_flows.yaml)."""
+    flows = ctx.vocab.chatbot_flows
+    return np.array([bool(f.get("about_own_care")) for f in flows], dtype=bool)
+
+
 def _flows(ctx: Context, conversation: I64, has_doctor: npt.NDArray[np.bool_]) -> I64:
     """The flow each conversation walks; a patient with no doctor of their own yet walks
     one of the flows not about their own care instead of one that is."""
     flows = ctx.vocab.chatbot_flows
     stream = ctx.stream("chatbot_conversations", "flow")
     flow = stream.integers(conversation, 0, len(flows))
-    own_care = np.array([bool(f.get("about_own_care")) for f in flows], dtype=bool)
+    own_care = _own_care(ctx)
     open_to_all = np.flatnonzero(~own_care)
     if len(open_to_all) == 0:
         return flow

@@ -114,11 +114,10 @@ def _diagnoses(m: Measured, labels: Labels) -> str:
     """The five most frequent diagnoses of each speciality, in the page's language."""
     vocab = load_vocab()
     name = {row["icd10"]: row[f"name_{labels.language}"] for row in vocab.diagnoses}
-    speciality = {row["name_en"]: row[f"name_{labels.language}"] for row in vocab.specialities}
     frame = m.frames["diagnoses"].sort(["speciality", "n", "code"], descending=[False, True, False])
     top = frame.group_by("speciality", maintain_order=True).head(5)
     rows = [
-        f"<tr><td>{html.escape(speciality.get(str(s), str(s)))}</td>"
+        f"<tr><td>{html.escape(labels.item(str(s)))}</td>"
         f"<td>{html.escape(name.get(str(c), str(c)))} ({html.escape(str(c))})</td>"
         f'<td class="num">{int(n):,}</td></tr>'
         for s, c, n in top.select("speciality", "code", "n").iter_rows()
