@@ -22,7 +22,8 @@ from typing import Any, Literal
 from moeen_synth import paths
 
 # What a table's rows are:
-#   defaults  - only the platform's default rows (schema/0002); moeen-synth adds none
+#   defaults  - only the platform's default rows (schema/0002); moeen-synth adds none (files
+#               of a whole database, such as fixtures --all, carry them: merged on merge_key)
 #   reference - rows moeen-synth adds beside the platform's or anyone's (merged on merge_key,
 #               or told apart by their content), kept by --truncate unless they are its own
 #   generated - rows only moeen-synth makes; --truncate empties the table
@@ -82,13 +83,13 @@ class Table:
 FIRST, SECOND, THIRD, FOURTH, LAST = SEED_FILES
 
 TABLES: tuple[Table, ...] = (
-    Table("roles", "defaults", FIRST),
-    Table("languages", "defaults", LAST),
+    Table("roles", "defaults", FIRST, ("role",)),
+    Table("languages", "defaults", LAST, ("code",)),
     Table("users", "generated", FIRST),
     Table("system_settings", "reference", LAST, ("key",)),
     Table("notification_templates", "reference", LAST, ("name",)),
     Table("translations", "reference", LAST, ("language_code", "key", "namespace")),
-    Table("system_metrics", "reference", LAST),
+    Table("system_metrics", "reference", LAST, ("id",)),
     Table("patients", "generated", SECOND),
     Table("doctors", "generated", SECOND),
     Table("appointments", "generated", THIRD),

@@ -23,6 +23,7 @@ from moeen_synth.db.validate import validate
 from moeen_synth.jobs import fixtures
 from moeen_synth.jobs import load as load_job
 from moeen_synth.jobs.fixtures import verify
+from moeen_synth.jobs.load_files import ExportedFiles
 from moeen_synth.sinks.parquet import read_batches
 from tests.dbtools import clinic, run_psql
 
@@ -44,6 +45,13 @@ def source(module_db: Callable[[], str]) -> str:
     with psycopg.connect(dsn, autocommit=True) as conn:
         load_job.load(conn, clinic(800))
     return dsn
+
+
+def _keeping(table: str, column: str) -> fixtures.policy.Policy:
+    """The shipped policy, careless about one column: kept as it is."""
+    rules = fixtures.policy.load()
+    tables = {**rules.tables, table: {**rules.tables[table], column: "keep"}}
+    return fixtures.policy.Policy(tables, rules.sha256, "careless")
 
 
 def _make(
@@ -100,12 +108,7 @@ def test_same_key_same_bytes_another_key_other_pseudonyms(source: str, tmp_path:
 def test_the_leak_check_stops_a_policy_that_lets_a_value_through(
     source: str, tmp_path: Path
 ) -> None:
-    rules = fixtures.policy.load()
-    careless = fixtures.policy.Policy(
-        {**rules.tables, "patients": {**rules.tables["patients"], "phone": "keep"}},
-        rules.sha256,
-        "careless",
-    )
+    careless = _keeping("patients", "phone")
     with pytest.raises(verify.LeakError, match=r"08_patients\.json.*patients\.phone"):
         _make(source, SELECTIONS["drawn"], KEY_A, tmp_path / "fx", rules=careless)
     assert not (tmp_path / "fx").exists()
@@ -153,11 +156,83 @@ def test_parquet_and_csv_hold_the_same_rows_and_are_leak_checked_too(
     refused = CliRunner().invoke(main, ["report", str(tmp_path / "fx")])
     assert refused.exit_code == 2 and "holds fixtures, not an export" in refused.output
 
-    rules = fixtures.policy.load()
-    careless = fixtures.policy.Policy(
-        {**rules.tables, "patients": {**rules.tables["patients"], "email": "keep"}},
-        rules.sha256,
-        "careless",
-    )
+    careless = _keeping("patients", "email")
     with psycopg.connect(source) as conn, pytest.raises(verify.LeakError, match="parquet"):
         fixtures.make(conn, SELECTIONS["drawn"], KEY_A, tmp_path / "p", ["parquet"], careless)
+
+
+# -- every row: fixtures --all -------------------------------------------------------------
+def _whole(dsn: str, key: bytes, out: Path, formats: tuple[str, ...] = ("parquet",)) -> Any:
+    return fixtures.whole.make(dsn, key, out, list(formats), check=True)
+
+
+def test_every_row_loads_back_with_load_and_validates(
+    source: str, make_db: Callable[[], str], tmp_path: Path
+) -> None:
+    made = _whole(source, KEY_A, tmp_path / "all")
+    assert made.checked and made.checked > 1000  # the leak check ran, and found nothing
+    with psycopg.connect(source) as conn:
+        counts = {
+            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("users", "patients", "appointments", "notifications", "audit_logs")
+        }
+        originals = {r[0] for r in conn.execute("SELECT id::text FROM patients")}
+        phones = {r[0] for r in conn.execute("SELECT phone FROM patients")}
+    assert {t: made.rows[t] for t in counts} == counts  # every row
+    target = make_db()
+    files = ExportedFiles.open([tmp_path / "all"])
+    with psycopg.connect(target, autocommit=True) as conn:
+        loaded = load_job.load(conn, files.profile, source=files)  # validates before commit
+        ids = {r[0] for r in conn.execute("SELECT id::text FROM patients")}
+        new_phones = {r[0] for r in conn.execute("SELECT phone FROM patients")}
+    assert loaded.rows == sum(made.rows.values())
+    assert not ids & originals and len(ids) == len(originals)
+    assert not new_phones & phones and len(new_phones) == len(phones)
+
+
+def test_every_row_same_key_same_bytes_another_key_other_values(
+    source: str, tmp_path: Path
+) -> None:
+    _whole(source, KEY_A, tmp_path / "a1", ("parquet", "csv"))
+    _whole(source, KEY_A, tmp_path / "a2", ("parquet", "csv"))
+    _whole(source, KEY_B, tmp_path / "b", ("parquet", "csv"))
+    for fmt in ("parquet", "csv"):
+        first = json.loads((tmp_path / "a1" / fmt / "manifest.json").read_text())
+        again = json.loads((tmp_path / "a2" / fmt / "manifest.json").read_text())
+        assert first["files"] == again["files"]  # the same sha256 for every file
+        assert KEY_A.decode() not in json.dumps(first)
+    patients = {
+        name: pl.read_csv(tmp_path / name / "csv" / "patients.csv", infer_schema=False)
+        for name in ("a1", "b")
+    }
+    a, b = patients["a1"], patients["b"]
+    for column in ("id", "user_id", "phone", "email", "medical_record_number"):
+        assert not set(a[column]) & set(b[column]) - {None}, column
+    # Names come from pools (a few hundred names per origin): another key may give another
+    # patient a name this key gave someone, but the same patient gets another name.
+    same = (a["full_name"] == b["full_name"]).sum()
+    assert same <= 0.02 * a.height, f"{same} of {a.height} patients kept their pseudonym name"
+
+
+def test_every_row_refuses_a_careless_policy_and_keeps_nothing(source: str, tmp_path: Path) -> None:
+    careless = _keeping("users", "email")
+    with pytest.raises(verify.LeakError, match=r"users.*users\.email"):
+        fixtures.whole.make(source, KEY_A, tmp_path / "all", ["parquet"], careless, check=True)
+    assert not list(tmp_path.iterdir())  # nothing kept, no partial directory either
+
+
+def test_every_row_refuses_an_unknown_column_before_writing(
+    make_db: Callable[[], str], tmp_path: Path
+) -> None:
+    dsn = make_db()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        load_job.load(conn, profiles.load("demo"))
+        conn.execute("ALTER TABLE appointments ADD COLUMN referral_code text")
+    key = tmp_path / "k"
+    key.write_bytes(KEY_A)
+    result = CliRunner().invoke(
+        main,
+        ["fixtures", "--from", dsn, "--all", "--key-file", str(key), "--out", str(tmp_path / "o")],
+    )
+    assert result.exit_code != 0 and "appointments.referral_code" in result.output
+    assert not (tmp_path / "o").exists()

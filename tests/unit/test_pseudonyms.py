@@ -1,18 +1,20 @@
-"""Keyed pseudonyms keep their formats, and text is rewritten in one pass."""
+"""Keyed pseudonyms keep their formats, and text is rewritten word by word in one pass."""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
+import uuid
 
 import polars as pl
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from moeen_synth import vocab
 from moeen_synth.jobs.fixtures import policy
 from moeen_synth.jobs.fixtures.pseudonyms import Keyed, NameParts, luhn
-from moeen_synth.jobs.fixtures.rewrite import Rewriter
+from moeen_synth.jobs.fixtures.rewrite import Rewriter, shift_json
 
 KEY = Keyed(b"unit test key, sixteen bytes or more")
 
@@ -31,8 +33,16 @@ def test_a_phone_stays_a_saudi_mobile_and_an_email_a_reserved_one(original: str)
 
 
 def test_numbers_keep_their_letters_and_short_runs() -> None:
-    new = KEY.format_number("claim", "CLM-2025-00001234")
+    new = KEY.format_number("CLM-2025-00001234")
     assert re.fullmatch(r"CLM-2025-\d{8}", new) and new != "CLM-2025-00001234"
+
+
+def test_uuids_are_a_permutation_marked_version_4() -> None:
+    originals = pl.Series([str(uuid.UUID(int=n)) for n in range(20_000)])
+    new = KEY.uuids(originals)
+    assert new.n_unique() == len(originals)
+    assert new.str.contains(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-").all()
+    assert KEY.uuid(originals[7].upper()) == new[7]
 
 
 def test_a_name_keeps_its_pair_and_gender() -> None:
@@ -43,10 +53,87 @@ def test_a_name_keeps_its_pair_and_gender() -> None:
     assert pair["name_en"] == english and pair["gender"] == "female"
 
 
+REWRITER = Rewriter(KEY, vocab.load(), policy.load(), dt.date(2026, 1, 1))
+MAPPING = REWRITER.names.mapping
+SINGLE = sorted(k for k, v in MAPPING.items() if k != v and " " not in k and "-" not in k)
+
+
 def test_text_is_rewritten_in_one_pass() -> None:
-    rewriter = Rewriter(KEY, vocab.load(), policy.load(), dt.date(2026, 1, 1))
-    # Sara's pseudonym is Huda, and Huda (another row's original) becomes Mona: Sara must
-    # come out as Huda, not as Mona.
-    rewriter.dictionary.update({"Sara": "Huda", "Huda": "Mona", "+966501234567": "+966511111111"})
-    out = rewriter.rewrite(pl.Series(["Dear Sara (+966501234567), Huda will call"])).item()
-    assert out == "Dear Huda (+966511111111), Mona will call"
+    # a -> b and b -> c: a must come out as b, not as c.
+    a = next(k for k in SINGLE if MAPPING[k] in MAPPING and MAPPING[MAPPING[k]] != MAPPING[k])
+    b, c = MAPPING[a], MAPPING[MAPPING[a]]
+    text = f"Dear {a} (+966501234567), {b} will call"
+    out = REWRITER.text.rewrite(pl.Series([text])).item()
+    assert out == f"Dear {b} ({KEY.phone('+966501234567')}), {c} will call"
+
+
+def test_a_name_inside_a_longer_word_is_kept() -> None:
+    name = next(k for k in SINGLE if re.fullmatch("[\u0621-\u064a]+", k) and k + "ه" not in MAPPING)
+    out = REWRITER.text.rewrite(pl.Series([f"{name}ه {name}"])).item()
+    assert out == f"{name}ه {MAPPING[name]}"
+
+
+WORDS = st.one_of(
+    st.sampled_from(SINGLE),
+    st.sampled_from(["the", "visit", "في", "موعد", "1:00", "320.00", "2025-03-01"]),
+    st.from_regex(
+        r"\+9665[0-9]{8}|05[0-9]{8}|[12][0-9]{9}|MRN[0-9]{8}|CLM-2025-[0-9]{8}", fullmatch=True
+    ),
+    st.uuids().map(str),
+)
+
+
+@given(
+    st.lists(st.tuples(WORDS, st.sampled_from([" ", ", ", "، ", "\n", " (", ") "])), max_size=12)
+)
+def test_text_is_rewritten_word_by_word(pieces: list[tuple[str, str]]) -> None:
+    """Whatever the words and separators, the rewrite equals mapping each word alone."""
+    words = [w for w, _ in pieces]
+    assume(all(f"{a} {b}" not in MAPPING for a, b in itertools.pairwise(words)))
+    text = "".join(w + s for w, s in pieces)
+    expected = "".join(_one_word(w) + s for w, s in pieces)
+    assert REWRITER.text.rewrite(pl.Series([text])).item() == expected
+
+
+def _one_word(word: str) -> str:
+    if word in MAPPING:
+        return MAPPING[word]
+    if re.fullmatch(r"[0-9a-f-]{36}", word):
+        return KEY.uuid(word)
+    if word.startswith("05"):
+        return "0" + KEY.phone("+966" + word[1:])[4:]
+    if word.startswith("+"):
+        return KEY.phone(word)
+    if re.fullmatch(r"[12]\d{9}", word):
+        return KEY.national_id(word)
+    return KEY.format_number(word)
+
+
+def test_distinct_numbers_phones_and_ids_stay_distinct() -> None:
+    n = 30_000
+    claims = pl.Series([f"CLM-2025-{i:08d}" for i in range(n)])
+    phones = pl.Series([f"+9665{i:08d}" for i in range(n)])
+    ids = pl.Series([f"1{i:08d}" for i in range(n)]).map_elements(
+        lambda body: body + str(luhn(body)), return_dtype=pl.String
+    )
+    assert KEY.numbers(claims).n_unique() == n
+    assert KEY.phones(phones).n_unique() == n
+    new_ids = KEY.national_ids(ids)
+    assert new_ids.n_unique() == n
+    assert all(int(v[-1]) == luhn(v[:-1]) for v in new_ids.to_list())
+
+
+def test_times_inside_json_move_and_quantities_stay() -> None:
+    values = pl.Series(
+        [
+            '{"status": "pending", "scheduled_at": 1749115800, "amount": 15000}',
+            '{"created_at": "2025-01-08T10:00:00+00:00", "phone": "+966501234567"}',
+            None,
+        ]
+    )
+    moved = REWRITER.strings("json", shift_json(values, 2)).to_list()
+    assert moved[0] == '{"status": "pending", "scheduled_at": 1747906200, "amount": 15000}'
+    assert moved[1] == (
+        f'{{"created_at": "2024-12-25T10:00:00+00:00", "phone": "{KEY.phone("+966501234567")}"}}'
+    )
+    assert moved[2] is None

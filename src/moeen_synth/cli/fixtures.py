@@ -10,6 +10,7 @@ import click
 from moeen_synth import paths
 from moeen_synth.cli import options
 from moeen_synth.cli.main import main
+from moeen_synth.cli.progress import LoadProgress
 from moeen_synth.db import connect as dbconnect
 from moeen_synth.errors import UsageError
 from moeen_synth.jobs import fixtures as fixtures_job
@@ -24,6 +25,13 @@ from moeen_synth.jobs import fixtures as fixtures_job
     "--dsn ($DATABASE_URL, DB_*, then the embedded server).",
 )
 @click.option("--patients", type=click.IntRange(min=1), help="How many patients (a stable draw).")
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Every row of every table, streamed (Parquet or CSV; `moeen-synth load` reads the "
+    "result). Times move back by one keyed number of weeks for the whole database.",
+)
 @click.option(
     "--where",
     metavar="'TABLE: PREDICATE'",
@@ -46,7 +54,7 @@ from moeen_synth.jobs import fixtures as fixtures_job
     multiple=True,
     help="json (one file per table, in foreign-key order), sql (for psql, into an empty "
     "migrated schema), parquet or csv (the export encodings); repeat for several. "
-    "Default: json and sql.",
+    "Default: json and sql; with --all, parquet (csv also possible).",
 )
 @click.option(
     "--out",
@@ -64,6 +72,13 @@ from moeen_synth.jobs import fixtures as fixtures_job
     is_flag=True,
     help="Only list the source's columns the policy does not cover (exit status 1 if any).",
 )
+@click.option(
+    "--verify",
+    "check",
+    is_flag=True,
+    help="With --all: scan the files for every sensitive value of the source before keeping "
+    "them (a selection is always scanned).",
+)
 @click.option("--force", is_flag=True, help="Replace the files in a non-empty --out.")
 @click.pass_context
 @options.reports_errors
@@ -71,6 +86,7 @@ def fixtures_cmd(
     ctx: click.Context,
     source: str | None,
     patients: int | None,
+    everything: bool,
     where: str | None,
     scenario: str | None,
     key_file: Path | None,
@@ -78,6 +94,7 @@ def fixtures_cmd(
     out: Path | None,
     policy_file: Path | None,
     check_policy: bool,
+    check: bool,
     force: bool,
 ) -> None:
     """Write an anonymised slice of a database: the chosen patients, everything they own
@@ -105,6 +122,13 @@ def fixtures_cmd(
         return
     if key_file is None:
         raise UsageError("--key-file FILE is needed: the secret key of the pseudonyms")
+    if everything and (patients or where or scenario):
+        raise UsageError(
+            "--all takes every patient; give it without --patients, --where or --scenario"
+        )
+    if everything:
+        _whole(target.dsn, fixtures_job.read_key(key_file), formats, out, rules, force, check)
+        return
     if scenario and (patients or where):
         raise UsageError(
             "--scenario chooses the patients itself; give it without --patients or --where"
@@ -128,4 +152,39 @@ def fixtures_cmd(
     options.out_console.print(
         f"fixtures: {made.patients} patients, {total:,} rows in {len(made.rows)} tables -> "
         f"{made.directory} (leak check: none found)"
+    )
+
+
+def _whole(
+    dsn: str,
+    key: bytes,
+    formats: tuple[str, ...],
+    out: Path | None,
+    rules: fixtures_job.policy.Policy,
+    force: bool,
+    check: bool,
+) -> None:
+    chosen = list(formats or ("parquet",))
+    wrong = [f for f in chosen if f not in fixtures_job.whole.FORMATS]
+    if wrong:
+        raise UsageError(
+            f"--all writes {' or '.join(fixtures_job.whole.FORMATS)} (files `moeen-synth load` "
+            f"reads back), not {', '.join(wrong)}; for JSON or SQL fixtures choose patients"
+        )
+    directory = out or paths.outputs_dir() / "fixtures-all"
+    with LoadProgress() as step:
+        made = fixtures_job.whole.make(
+            dsn, key, directory, chosen, rules, force, progress=step, check=check
+        )
+    total = sum(made.rows.values())
+    checked = (
+        f"leak check: none of {made.checked:,} sensitive values found"
+        if made.checked is not None
+        else "no leak check (add --verify)"
+    )
+    options.out_console.print(
+        f"fixtures: every row, {total:,} rows in {len(made.rows)} tables in "
+        f"{made.seconds:.1f} s ({total / max(made.seconds, 1e-9):,.0f} rows/s) -> {made.out}\n"
+        f"{checked}\n"
+        f"load them with: moeen-synth load {made.out}"
     )
