@@ -76,3 +76,24 @@ def test_plain_progress_lines_when_not_a_terminal() -> None:
     assert lines[1].startswith("  appointments 100,000/100,000 rows")
     assert lines[2] == "  rebuild: index idx_users_email"
     assert len(lines) == 3
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", "--dsn", "postgresql://u@h/db", "--supabase-local"],
+        ["validate", "--supabase-local", "--dsn", "postgresql://u@h/db"],
+    ],
+)
+def test_dsn_and_supabase_local_exclude_each_other(args: list[str]) -> None:
+    result = CliRunner().invoke(main, args)
+
+    assert result.exit_code == 2
+    assert "either --dsn or --supabase-local" in result.output
+
+
+def test_supabase_local_names_the_cli_database_with_its_password_masked() -> None:
+    result = CliRunner().invoke(main, ["validate", "--help"])
+
+    assert "--supabase-local" in result.output and "127.0.0.1:54322" in result.output
+    assert "postgres:postgres@" not in result.output

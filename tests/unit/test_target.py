@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from moeen_synth.db.target import from_environment, redact
+from moeen_synth.db.target import SUPABASE_LOCAL, api_only_note, from_environment, redact
 from moeen_synth.errors import UsageError
 
 
@@ -23,6 +23,34 @@ def test_precedence_dsn_then_database_url_then_db_vars() -> None:
     assert target is not None and target.source == "DB_* variables"
     assert "host=h2" in target.dsn and "dbname=db2" in target.dsn
     assert from_environment(None, {}) is None
+
+
+def test_supabase_database_url_comes_after_database_url_and_before_db_vars() -> None:
+    env = {
+        "SUPABASE_DB_URL": "postgresql://postgres:pw@db.example.supabase.co:5432/postgres",
+        "DB_HOST": "h2",
+        "DB_NAME": "db2",
+        "DB_USER": "u",
+    }
+    target = from_environment(None, env)
+    assert target is not None and target.source == "SUPABASE_DB_URL"
+    assert "pw" not in target.display
+    assert from_environment(None, {**env, "DATABASE_URL": "postgresql://a@h1/db1"}).source == (  # type: ignore[union-attr]
+        "DATABASE_URL"
+    )
+    local = from_environment(SUPABASE_LOCAL, env)
+    assert local is not None and local.source == "--supabase-local"
+    assert "127.0.0.1:54322" in local.dsn
+
+
+def test_supabase_api_settings_are_never_a_target_only_a_note() -> None:
+    env = {"SUPABASE_URL": "https://abc.supabase.co", "SUPABASE_ANON_KEY": "eyJhbGciOi"}
+    assert from_environment(None, env) is None  # the embedded server, then
+    note = api_only_note(env)
+    assert note is not None and "SUPABASE_URL, SUPABASE_ANON_KEY are Supabase API settings" in note
+    assert "SUPABASE_DB_URL" in note and "--supabase-local" in note
+    assert "eyJhbGciOi" not in note
+    assert api_only_note({}) is None
 
 
 def test_partial_db_vars_are_an_error_naming_what_is_missing() -> None:

@@ -21,6 +21,7 @@ from moeen_synth.cli.output import (
     print_backups,
     print_loaded,
     print_report,
+    print_target,
     report_json,
     say_backup,
 )
@@ -71,7 +72,7 @@ def load_cmd(
     files = ExportedFiles.open(list(directories))
     target = dbconnect.resolve(options.dsn_of(ctx, dsn))
     if not quiet:
-        options.out_console.print(f"target: {target.display} ({target.source})")
+        print_target(target)
     reporter = LoadProgress() if not quiet else None
     with (
         logged("load", target.display, quiet=quiet),

@@ -24,7 +24,13 @@ from moeen_synth.cli.options import (
     reports_errors,
     truncate_option,
 )
-from moeen_synth.cli.output import print_connect_hint, print_export, print_loaded, say_backup
+from moeen_synth.cli.output import (
+    print_connect_hint,
+    print_export,
+    print_loaded,
+    print_target,
+    say_backup,
+)
 from moeen_synth.cli.progress import LoadProgress
 from moeen_synth.db import connect as dbconnect
 from moeen_synth.jobs import backups
@@ -219,7 +225,7 @@ def _load(
 ) -> None:
     target = dbconnect.resolve(dsn)
     if not quiet:
-        out_console.print(f"target: {target.display} ({target.source})")
+        print_target(target)
     reporter = LoadProgress() if not quiet else None
     with (
         logged("load", target.display, quiet=quiet),

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from moeen_synth.db import migrate as migrations
+from moeen_synth.db.target import SUPABASE_LOCAL, redact
 from moeen_synth.errors import MoeenSynthError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -22,14 +23,36 @@ out_console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
+def _supabase_local(ctx: click.Context, param: click.Parameter, given: bool) -> None:
+    if not given:
+        return
+    if ctx.params.get("dsn") not in (None, SUPABASE_LOCAL):
+        raise click.BadParameter("give either --dsn or --supabase-local", ctx, param)
+    ctx.params["dsn"] = SUPABASE_LOCAL
+
+
+def _dsn(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and ctx.params.get("dsn") == SUPABASE_LOCAL:
+        raise click.BadParameter("give either --dsn or --supabase-local", ctx, param)
+    return value if value is not None else ctx.params.get("dsn")
+
+
 def dsn_option(f: F) -> F:
-    """--dsn, shared by every command that talks to a database."""
+    """--dsn and --supabase-local, shared by every command that talks to a database."""
+    f = click.option(
+        "--supabase-local",
+        is_flag=True,
+        expose_value=False,
+        callback=_supabase_local,
+        help=f"Use the database `supabase start` runs ({redact(SUPABASE_LOCAL)}).",
+    )(f)
     return click.option(
         "--dsn",
         metavar="URL",
+        callback=_dsn,
         help="PostgreSQL connection URI or key=value string. Default: $DATABASE_URL, then "
-        "DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD, then the embedded server under "
-        "outputs/.",
+        "$SUPABASE_DB_URL, then DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD, then the "
+        "embedded server under outputs/.",
     )(f)
 
 

@@ -125,6 +125,12 @@ def print_backups(found: list[Backup]) -> None:
     out_console.print(table)
 
 
+def print_target(target: Any) -> None:
+    out_console.print(f"target: {target.display} ({target.source})")
+    if target.note:
+        out_console.print(f"note: {target.note}")
+
+
 def print_connect_hint(target: Any) -> None:
     if target.source == "embedded":
         out_console.print(f"connect: moeen-synth psql   (or psql '{target.display}')")

@@ -11,7 +11,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from moeen_synth import paths
 from moeen_synth.db.embedded import EmbeddedServer
-from moeen_synth.db.target import Target, from_environment
+from moeen_synth.db.target import Target, api_only_note, from_environment
 from moeen_synth.errors import MoeenSynthError
 
 
@@ -30,7 +30,7 @@ def resolve(dsn: str | None, *, start: bool = True) -> Target:
         raise MoeenSynthError(
             "the embedded server is not running; `moeen-synth server start` starts it"
         )
-    return Target(dsn=status.dsn, source="embedded", embedded_dir=server.home)
+    return Target(dsn=status.dsn, source="embedded", embedded_dir=server.home, note=api_only_note())
 
 
 def connect(

@@ -1,7 +1,10 @@
 """Where the data goes: resolve the connection target from options and environment.
 
-Order of precedence: ``--dsn``, then ``DATABASE_URL``, then the platform seed README's
-``DB_HOST DB_PORT DB_NAME DB_USER DB_PASSWORD``, then the embedded server under ``outputs/``.
+Order of precedence: ``--dsn`` (or ``--supabase-local``: the database ``supabase start``
+runs), then ``DATABASE_URL``, then ``SUPABASE_DB_URL`` (a Supabase project's database), then
+the platform seed README's ``DB_HOST DB_PORT DB_NAME DB_USER DB_PASSWORD``, then the embedded
+server under ``outputs/``. ``SUPABASE_URL`` and the API keys address Supabase's HTTP API, not
+its database: they are never used as a target, only named in a note when nothing else is.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from moeen_synth.errors import UsageError
 
 _PLATFORM_VARS = ("DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD")
+# The Supabase CLI's local database (`supabase start`), with the CLI's documented defaults.
+SUPABASE_LOCAL = "postgresql://postgres:postgres@127.0.0.1:54322/postgres"
+_SUPABASE_API_VARS = ("SUPABASE_URL", "SUPABASE_ANON_KEY", "SUPABASE_SERVICE_ROLE_KEY")
 
 
 @dataclass(frozen=True)
@@ -24,8 +30,9 @@ class Target:
     """A database to connect to, and where that choice came from."""
 
     dsn: str
-    source: str  # "--dsn", "DATABASE_URL", "DB_* variables" or "embedded"
+    source: str  # "--dsn", "--supabase-local", "DATABASE_URL", "SUPABASE_DB_URL", "DB_* ..."
     embedded_dir: Path | None = None
+    note: str | None = None  # something the user should know about this choice
 
     @property
     def display(self) -> str:
@@ -65,10 +72,13 @@ def _as_uri(params: Mapping[str, object]) -> str:
 def from_environment(dsn: str | None, env: Mapping[str, str] | None = None) -> Target | None:
     """The explicitly configured target, or None when the embedded server should be used."""
     env = os.environ if env is None else env
+    if dsn == SUPABASE_LOCAL:
+        return Target(dsn=dsn, source="--supabase-local")
     if dsn:
         return _checked(Target(dsn=dsn, source="--dsn"))
-    if env.get("DATABASE_URL"):
-        return _checked(Target(dsn=env["DATABASE_URL"], source="DATABASE_URL"))
+    for variable in ("DATABASE_URL", "SUPABASE_DB_URL"):
+        if env.get(variable):
+            return _checked(Target(dsn=env[variable], source=variable))
     present = [v for v in _PLATFORM_VARS if env.get(v)]
     if present:
         missing = [v for v in ("DB_HOST", "DB_NAME", "DB_USER") if not env.get(v)]
@@ -88,6 +98,19 @@ def from_environment(dsn: str | None, env: Mapping[str, str] | None = None) -> T
             params["password"] = env["DB_PASSWORD"]
         return Target(dsn=make_conninfo(**params), source="DB_* variables")
     return None
+
+
+def api_only_note(env: Mapping[str, str] | None = None) -> str | None:
+    """What to say when Supabase's API settings are set but no database address is."""
+    env = os.environ if env is None else env
+    present = [v for v in _SUPABASE_API_VARS if env.get(v)]
+    if not present:
+        return None
+    return (
+        f"{', '.join(present)} {'is' if len(present) == 1 else 'are'} Supabase API settings, "
+        "not a database address: set SUPABASE_DB_URL to the project's database connection "
+        "string, or give --supabase-local for the database of `supabase start`"
+    )
 
 
 # What is wrong, in words of our own: psycopg's messages quote what the user wrote, which
