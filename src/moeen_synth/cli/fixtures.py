@@ -22,7 +22,7 @@ from moeen_synth.jobs import fixtures as fixtures_job
     "source",
     metavar="URL",
     help="The database to take the slice from (read only, never written). Default: as for "
-    "--dsn ($DATABASE_URL, DB_*, then the embedded server).",
+    "--dsn ($DATABASE_URL, $SUPABASE_DB_URL, DB_*, then the embedded server).",
 )
 @click.option("--patients", type=click.IntRange(min=1), help="How many patients (a stable draw).")
 @click.option(
@@ -106,6 +106,9 @@ def fixtures_cmd(
     times move back together by whole weeks. Every column must be named by the policy, and a
     leak check scans the files for the source's sensitive values: either fails before
     anything is kept.
+
+    --all writes every row of every table instead, streamed to Parquet or CSV files that
+    `moeen-synth load` reads back (scanned for leaks with --verify).
     """
     rules = fixtures_job.policy.load(policy_file)
     target = dbconnect.resolve(source or options.dsn_of(ctx, None))
