@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from moeen_synth import vocab
 from moeen_synth.jobs.fixtures import policy
-from moeen_synth.jobs.fixtures.pseudonyms import Keyed, NameParts, luhn
+from moeen_synth.jobs.fixtures.names import NameParts
+from moeen_synth.jobs.fixtures.pseudonyms import Keyed, luhn
 from moeen_synth.jobs.fixtures.rewrite import Rewriter, shift_json
 
 KEY = Keyed(b"unit test key, sixteen bytes or more")

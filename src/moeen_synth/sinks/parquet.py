@@ -77,7 +77,7 @@ def to_arrow(frame: pl.DataFrame, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _uuid_text(col: pl.Expr) -> pl.Expr:
+def uuid_text(col: pl.Expr) -> pl.Expr:
     hexed = col.bin.encode("hex")
     return pl.concat_str(
         [hexed.str.slice(a, n) for a, n in ((0, 8), (8, 4), (12, 4), (16, 4), (20, 12))],
@@ -97,7 +97,7 @@ def from_arrow(batch: pa.RecordBatch) -> pl.DataFrame:
         arrays.append(column)
     frame = pl.from_arrow(pa.RecordBatch.from_arrays(arrays, names=batch.schema.names))
     assert isinstance(frame, pl.DataFrame)
-    return frame.with_columns(_uuid_text(pl.col(name)).alias(name) for name in uuids)
+    return frame.with_columns(uuid_text(pl.col(name)).alias(name) for name in uuids)
 
 
 def read_batches(path: Path, batch_rows: int = 65_536) -> Iterator[pl.DataFrame]:
