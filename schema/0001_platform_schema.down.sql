@@ -52,6 +52,16 @@ BEGIN
         DROP FUNCTION auth.uid();
     END IF;
 
+    -- The minimal auth tables `--with-auth` made (schema/supabase/auth_stand_in.sql).
+    IF pg_catalog.obj_description(pg_catalog.to_regclass('auth.identities'), 'pg_class')
+       LIKE 'moeen-synth:%' THEN
+        DROP TABLE auth.identities;
+    END IF;
+    IF pg_catalog.obj_description(pg_catalog.to_regclass('auth.users'), 'pg_class')
+       LIKE 'moeen-synth:%' THEN
+        DROP TABLE auth.users;
+    END IF;
+
     -- The auth schema goes only if 0001 up created it and nothing is left in it.
     IF pg_catalog.to_regnamespace('auth') IS NOT NULL
        AND pg_catalog.obj_description(pg_catalog.to_regnamespace('auth'), 'pg_namespace')

@@ -1,5 +1,5 @@
-"""Helpers for tests: one md5 per table to compare two loads, psql on a file, and the clinic
-profile at a chosen scale."""
+"""Helpers for tests: one md5 per table to compare two loads, psql on a file, a Supabase-shaped
+database, and the clinic profile at a chosen scale."""
 
 from __future__ import annotations
 
@@ -37,6 +37,16 @@ def run_psql(dsn: str, path: Path) -> None:
     psql = str(shipped) if shipped.exists() else "psql"
     command = [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn, "-f", str(path)]
     subprocess.run(command, check=True, capture_output=True)
+
+
+SUPABASE_LIKE = Path(__file__).parent / "supabase_like.sql"
+
+
+def make_supabase_like(dsn: str) -> str:
+    """Give an empty database Supabase's auth schema, roles and default grants."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(SUPABASE_LIKE.read_text())
+    return dsn
 
 
 def clinic(scale: int, **changes: Any) -> Profile:

@@ -235,6 +235,14 @@ class Counts:
     crm_leads: int
 
 
+class Auth(_Strict):
+    """Sign-in accounts (Supabase Auth's auth.users and auth.identities) for every user."""
+
+    users: bool = False
+    # One password for every account; for demo data only, and never a real-looking secret.
+    password: Annotated[str, Field(min_length=6)] | None = None
+
+
 class Profile(_Strict):
     profile_version: Literal[1]
     name: str
@@ -247,6 +255,7 @@ class Profile(_Strict):
     arabic_share: Share = 0.8
     email_domains: list[str] = Field(default_factory=lambda: list(RESERVED_DOMAINS))
     tables: Tables = Field(default_factory=Tables)
+    auth: Auth = Field(default_factory=Auth)
 
     @field_validator("as_of")
     @classmethod

@@ -25,7 +25,7 @@ from moeen_synth.jobs import load as load_job
 from moeen_synth.jobs.fixtures import verify
 from moeen_synth.jobs.load_files import ExportedFiles
 from moeen_synth.sinks.parquet import read_batches
-from tests.dbtools import clinic, run_psql
+from tests.dbtools import clinic, make_supabase_like, run_psql
 
 KEY_A = b"a test key that is long enough 1"
 KEY_B = b"another test key, also long enough"
@@ -236,3 +236,24 @@ def test_every_row_refuses_an_unknown_column_before_writing(
     )
     assert result.exit_code != 0 and "appointments.referral_code" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_a_slice_as_a_supabase_folder_loads_as_the_cli_would(
+    source: str, make_db: Callable[[], str], tmp_path: Path
+) -> None:
+    with psycopg.connect(source) as conn:
+        made = fixtures.make(
+            conn, SELECTIONS["rejected-claim"], KEY_A, tmp_path / "fx", ["supabase"]
+        )
+    root = tmp_path / "fx" / "supabase"
+    files = sorted((root / "migrations").glob("*.sql")) + sorted((root / "seed").glob("*.sql"))
+    assert len(files) == 6 and all("COPY " not in p.read_text() for p in files)
+    assert set(made.files) >= set(files)
+    target = make_supabase_like(make_db())
+    for path in files:
+        run_psql(target, path)
+    with psycopg.connect(target, autocommit=True) as conn:
+        report = validate(conn)
+        patients = conn.execute("SELECT count(*) FROM patients").fetchone()
+    assert report.ok, report.failures
+    assert patients == (made.rows["patients"],)

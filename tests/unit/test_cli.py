@@ -8,6 +8,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from moeen_synth import paths
 from moeen_synth.cli import main
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
@@ -97,3 +98,41 @@ def test_supabase_local_names_the_cli_database_with_its_password_masked() -> Non
 
     assert "--supabase-local" in result.output and "127.0.0.1:54322" in result.output
     assert "postgres:postgres@" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "parquet", "--with-auth"], "--with-auth apply to database loads"),
+        (["--format", "parquet", "--auth-password", "secret-1"], "--auth-password goes with"),
+        (["--format", "supabase", "--shard", "1/2"], "does not take --shard"),
+        (["--auth-password", "abc"], "at least 6 characters"),
+    ],
+)
+def test_account_options_are_checked_before_anything_runs(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["--profile", "demo", *args, "--dsn", "postgresql://127.0.0.1:1/none"]
+        if "--format" not in args
+        else ["--profile", "demo", *args, "--out", str(tmp_path / "out")],
+    )
+    assert result.exit_code != 0
+    assert message in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_profile_asking_for_accounts_needs_a_password(tmp_path: Path) -> None:
+    text = (
+        (paths.profiles_dir() / "demo.yaml")
+        .read_text()
+        .replace("auth: {users: true, password: demo-password}", "auth: {users: true}")
+    )
+    bad = tmp_path / "demo-no-password.yaml"
+    bad.write_text(text)
+    result = CliRunner().invoke(
+        main, ["--profile", str(bad), "--format", "supabase", "--out", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 2
+    assert "auth.password is not set" in result.output

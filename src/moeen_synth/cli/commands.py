@@ -13,7 +13,7 @@ from typing import Any
 import click
 import psycopg
 
-from moeen_synth import catalogue
+from moeen_synth import auth_users, catalogue
 from moeen_synth.cli import options
 from moeen_synth.cli.logfile import logged
 from moeen_synth.cli.main import main
@@ -51,6 +51,7 @@ NO_DATA = 3  # validate's exit status when the schema is right but no rows were 
 @options.truncate_option
 @options.no_migrate_option
 @options.no_backup_option
+@options.auth_options
 @options.quiet_option
 @click.pass_context
 @options.reports_errors
@@ -61,6 +62,8 @@ def load_cmd(
     truncate: bool,
     no_migrate: bool,
     no_backup: bool,
+    auth_password: str | None,
+    with_auth: bool,
     quiet: bool,
 ) -> None:
     """Load exported Parquet or CSV files (DIRECTORY has a manifest.json) into PostgreSQL.
@@ -70,6 +73,7 @@ def load_cmd(
     The load is one transaction, validated before it commits, like the main job.
     """
     files = ExportedFiles.open(list(directories))
+    accounts = auth_users.wanted(files.profile, auth_password)
     target = dbconnect.resolve(options.dsn_of(ctx, dsn))
     if not quiet:
         print_target(target)
@@ -91,10 +95,12 @@ def load_cmd(
             no_migrate=no_migrate,
             progress=reporter,
             source=files,
+            accounts=accounts,
+            with_auth=with_auth,
         )
     if quiet:
         return
-    print_loaded(result)
+    print_loaded(result, accounts)
 
 
 @main.command("migrate")

@@ -53,7 +53,8 @@ from moeen_synth.jobs import fixtures as fixtures_job
     type=click.Choice(fixtures_job.FORMATS),
     multiple=True,
     help="json (one file per table, in foreign-key order), sql (for psql, into an empty "
-    "migrated schema), parquet or csv (the export encodings); repeat for several. "
+    "migrated schema), parquet or csv (the export encodings), supabase (a supabase/ folder: "
+    "the schema as a migration, INSERT-only seed files); repeat for several. "
     "Default: json and sql; with --all, parquet (csv also possible).",
 )
 @click.option(

@@ -11,10 +11,11 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from moeen_synth import plan
+from moeen_synth import auth_users, plan
 from moeen_synth import profile as profiles
 from moeen_synth.cli.logfile import logged
 from moeen_synth.cli.options import (
+    auth_options,
     dsn_option,
     err,
     no_backup_option,
@@ -95,6 +96,7 @@ class Commands(click.Group):
 )
 @no_migrate_option
 @no_backup_option
+@auth_options
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
@@ -114,8 +116,9 @@ class Commands(click.Group):
     "formats",
     type=click.Choice(export_job.FORMATS),
     multiple=True,
-    help="Write files instead of loading a database: parquet, sql or csv; repeat for "
-    "several (then one subdirectory per format). Each directory gets a manifest.json.",
+    help="Write files instead of loading a database: parquet, sql, csv or supabase (a "
+    "supabase/ folder of migrations and INSERT-only seed files for the Supabase CLI); repeat "
+    "for several (then one subdirectory per format). Each directory gets a manifest.json.",
 )
 @click.option(
     "--out",
@@ -158,6 +161,8 @@ def main(
     append: bool,
     no_migrate: bool,
     no_backup: bool,
+    auth_password: str | None,
+    with_auth: bool,
     workers: int,
     chunk_size: int,
     formats: tuple[export_job.Format, ...],
@@ -174,6 +179,8 @@ def main(
     \b
     moeen-synth --profile demo          load the demo seed set (embedded server by default)
     moeen-synth --profile demo --dsn postgresql://user@host/db
+    moeen-synth --profile demo --supabase-local    into `supabase start`'s database
+    moeen-synth --profile demo --format supabase --out seed/   files for `supabase db reset`
     moeen-synth --profile clinic --format parquet --format csv --out data/
     moeen-synth load data/csv           load exported files into the target
     moeen-synth validate                check schema and data of the target
@@ -201,16 +208,23 @@ def main(
             "--append": append,
             "--no-migrate": no_migrate,
             "--no-backup": no_backup,
+            "--with-auth": with_auth,
         }
         given = [name for name, value in database_only.items() if value]
         if given:
             raise click.UsageError(f"{', '.join(given)} apply to database loads, not to --format")
-        _export(prof, list(formats), out, force, shard, sql_style, workers, chunk_size, quiet)
+        if auth_password is not None and "supabase" not in formats:
+            raise click.UsageError("--auth-password goes with a database load or --format supabase")
+        accounts = auth_users.wanted(prof, auth_password) if "supabase" in formats else None
+        _export(
+            prof, list(formats), out, force, shard, sql_style, workers, chunk_size, quiet, accounts
+        )
         return
     if shard or out or force:
         raise click.UsageError("--shard, --out and --force go with --format (file output)")
     mode: load_job.Mode = "truncate" if truncate else "append" if append else "refuse"
-    _load(prof, dsn, mode, no_migrate, no_backup, workers, chunk_size, quiet)
+    accounts = auth_users.wanted(prof, auth_password)
+    _load(prof, dsn, mode, no_migrate, no_backup, workers, chunk_size, quiet, accounts, with_auth)
 
 
 def _load(
@@ -222,6 +236,8 @@ def _load(
     workers: int,
     chunk_size: int,
     quiet: bool,
+    accounts: auth_users.Accounts | None,
+    with_auth: bool,
 ) -> None:
     target = dbconnect.resolve(dsn)
     if not quiet:
@@ -245,6 +261,8 @@ def _load(
             progress=reporter,
             workers=workers,
             block_rows=chunk_size,
+            accounts=accounts,
+            with_auth=with_auth,
         )
     if quiet:
         return
@@ -254,7 +272,7 @@ def _load(
         out_console.print(
             "schema: made by other means (no migration record); loaded without migrating"
         )
-    print_loaded(result)
+    print_loaded(result, accounts)
     print_connect_hint(target)
 
 
@@ -268,6 +286,7 @@ def _export(
     workers: int,
     chunk_size: int,
     quiet: bool,
+    accounts: auth_users.Accounts | None,
 ) -> None:
     shard = Shard.parse(shard_text) if shard_text else Shard()
     directory = out or export_job.default_out(prof, shard)
@@ -283,7 +302,8 @@ def _export(
             block_rows=chunk_size,
             sql_style=sql_style,
             progress=reporter,
+            accounts=accounts,
         )
     if quiet:
         return
-    print_export(result, shard)
+    print_export(result, shard, accounts)

@@ -73,6 +73,25 @@ no_backup_option = click.option(
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 
 
+def auth_options(f: F) -> F:
+    """--auth-password and --with-auth: sign-in accounts for the loaded users."""
+    f = click.option(
+        "--with-auth",
+        is_flag=True,
+        help="On a PostgreSQL that is not Supabase, make a minimal Supabase auth schema "
+        "(auth.users, auth.identities, auth.uid(), roles anon, authenticated, service_role) "
+        "so that the users can sign in and the platform's RLS can be tried.",
+    )(f)
+    return click.option(
+        "--auth-password",
+        metavar="TEXT",
+        envvar="MOEEN_AUTH_PASSWORD",
+        help="Give every user a sign-in account (auth.users) with this password "
+        "($MOEEN_AUTH_PASSWORD). Default: the profile's auth section (the demo's users sign "
+        "in with demo-password); other shipped profiles make no accounts.",
+    )(f)
+
+
 def _debugging() -> bool:
     """--debug was given (to the command group), or MOEEN_SYNTH_DEBUG is set."""
     if os.environ.get("MOEEN_SYNTH_DEBUG"):

@@ -6,8 +6,10 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
+from moeen_synth.auth_users import Accounts
 from moeen_synth.cli.options import out_console
 from moeen_synth.db.statistics import Statistics
 from moeen_synth.db.validate import Report
@@ -18,7 +20,7 @@ from moeen_synth.jobs.load_files import LOADABLE
 from moeen_synth.plan import Shard
 
 
-def print_export(result: ExportResult, shard: Shard) -> None:
+def print_export(result: ExportResult, shard: Shard, accounts: Accounts | None = None) -> None:
     table = Table(
         title=f"wrote {result.total_rows:,} rows"
         + ("" if shard.whole else f" (shard {shard})")
@@ -32,6 +34,18 @@ def print_export(result: ExportResult, shard: Shard) -> None:
         )
     out_console.print(table)
     for fmt, r in result.formats.items():
+        if fmt == "supabase":
+            out_console.print(
+                escape(
+                    f"supabase: copy {r.directory / 'supabase'} into your project, add the "
+                    f"[db.seed] lines of {r.directory / 'README.md'} to supabase/config.toml, "
+                    "then run `supabase db reset`"
+                ),
+                soft_wrap=True,
+            )
+            if accounts is not None and result.sign_in:
+                print_sign_in(result.sign_in, accounts)
+            continue
         if fmt == "sql":
             how = f"psql -v ON_ERROR_STOP=1 -f {r.directory / 'load.sql'}"
         elif fmt in LOADABLE:
@@ -60,11 +74,33 @@ def print_summary(result: LoadResult) -> None:
     out_console.print(table)
 
 
-def print_loaded(result: LoadResult) -> None:
-    """The summary of a load and how many checks it passed."""
+def print_loaded(result: LoadResult, accounts: Accounts | None = None) -> None:
+    """The summary of a load, how many checks it passed, and how to sign in."""
     print_summary(result)
     checks = len(result.report.check_results) if result.report else 0
     out_console.print(f"validated: {checks} checks passed")
+    auth = result.auth
+    if auth.kind == "supabase":
+        out_console.print(
+            "target is Supabase (auth.users and the roles anon, authenticated, service_role "
+            "found): its auth schema and auth.uid() were left as they are"
+        )
+    if auth.skipped:
+        out_console.print(f"sign-in accounts: none made: {auth.skipped}", soft_wrap=True)
+    elif accounts is not None and auth.accounts:
+        where = "Supabase Auth" if auth.kind == "supabase" else "the stand-in auth schema"
+        out_console.print(f"sign-in accounts: {auth.accounts:,} made in {where}")
+        print_sign_in(auth.examples, accounts)
+
+
+def print_sign_in(examples: list[tuple[str, str]], accounts: Accounts) -> None:
+    """How to sign in: an e-mail per role and the password (only a profile's is shown)."""
+    password = (
+        accounts.password if accounts.source == "profile" else "the one given with --auth-password"
+    )
+    width = max((len(email) for _, email in examples), default=0)
+    for role, email in examples:
+        out_console.print(f"  sign in as {role + ':':<8} {email:<{width}}   password: {password}")
 
 
 def _print_statistics(stats: Statistics) -> None:

@@ -11,6 +11,7 @@ import psycopg
 from psycopg import sql
 
 from moeen_synth import __version__, catalogue
+from moeen_synth.db import auth
 from moeen_synth.db import migrate as migrations
 from moeen_synth.errors import SchemaError
 from moeen_synth.profile import Profile
@@ -88,7 +89,9 @@ def last_load(conn: psycopg.Connection[Any]) -> tuple[str, int, dict[str, Any] |
 
 
 def truncate(conn: psycopg.Connection[Any], vocab: Vocab) -> None:
-    """Remove every row moeen-synth made, keeping the platform's and anyone else's."""
+    """Remove every row moeen-synth made, keeping the platform's and anyone else's, and the
+    sign-in accounts it made for its users."""
+    auth.remove_accounts(conn)
     # system_settings references users, so TRUNCATE must take it too: keep the settings that
     # are not ours (the platform's defaults, anything an admin added) and put them back.
     kept = "moeen_keep_settings"

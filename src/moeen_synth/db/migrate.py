@@ -56,6 +56,22 @@ def available(schema_dir: Path | None = None) -> list[Migration]:
     return found
 
 
+def as_one_file() -> str:
+    """The up migrations as one SQL file for a project's own migration runner (the Supabase
+    CLI's): the time zone is set where the role may, and nothing is recorded here."""
+    parts = ["-- The Moeen platform's schema, from moeen-synth's schema/ migrations.\n"]
+    for m in available():
+        parts.append(f"\n-- {m.up.name}\n{m.up.read_text(encoding='utf-8')}")
+    parts.append(
+        "\n-- The platform's time zone, where this role may set it.\n"
+        "DO $$\nBEGIN\n"
+        "    EXECUTE format('ALTER DATABASE %I SET timezone TO %L', current_database(), "
+        f"'{TIME_ZONE}');\n"
+        "EXCEPTION WHEN insufficient_privilege THEN NULL;\nEND\n$$;\n"
+    )
+    return "".join(parts)
+
+
 def _ensure_bookkeeping(conn: psycopg.Connection[Any]) -> None:
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {BOOKKEEPING}")
     conn.execute(f"""CREATE TABLE IF NOT EXISTS {BOOKKEEPING}.schema_migrations (

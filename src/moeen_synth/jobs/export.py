@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from moeen_synth import catalogue, paths, plan
+from moeen_synth import auth_users, catalogue, paths, plan
+from moeen_synth.db import migrate as migrations
 from moeen_synth.errors import UsageError
 from moeen_synth.generators import BY_NAME
 from moeen_synth.models.context import Context
@@ -20,9 +21,10 @@ from moeen_synth.sinks.driver import Driven, Progress, SinkClock, drive, prepare
 from moeen_synth.sinks.files import FileRecord
 from moeen_synth.sinks.parquet import ParquetSink
 from moeen_synth.sinks.sql import SqlSink, Style, seed_order
+from moeen_synth.sinks.supabase import SupabaseSink, readme
 
-Format = Literal["parquet", "sql", "csv"]
-FORMATS: tuple[Format, ...] = ("parquet", "sql", "csv")
+Format = Literal["parquet", "sql", "csv", "supabase"]
+FORMATS: tuple[Format, ...] = ("parquet", "sql", "csv", "supabase")
 WHOLE = Shard()
 
 
@@ -40,6 +42,7 @@ class ExportResult:
     rows: dict[str, int] = field(default_factory=dict)
     formats: dict[str, FormatResult] = field(default_factory=dict)
     seconds: float = 0.0
+    sign_in: list[tuple[str, str]] = field(default_factory=list)  # (role, e-mail)
 
     @property
     def total_rows(self) -> int:
@@ -51,12 +54,33 @@ def default_out(profile: Profile, shard: Shard) -> Path:
     return paths.outputs_dir() / "files" / f"{profile.name}-seed{profile.seed}{part}"
 
 
-def _sink(fmt: Format, root: Path, sql_style: Style) -> Sink:
+def _sink(
+    fmt: Format,
+    root: Path,
+    sql_style: Style,
+    profile: Profile,
+    accounts: auth_users.Accounts | None,
+    sign_in: list[tuple[str, str]],
+) -> Sink:
     root.mkdir(parents=True, exist_ok=True)
     if fmt == "parquet":
         return ParquetSink(root)
     if fmt == "csv":
         return CsvSink(root)
+    if fmt == "supabase":
+        auth = None
+        if accounts is not None:
+            auth = "-- Sign-in accounts for every user in public.users (Supabase Auth)\n" + (
+                "\n".join(auth_users.statements(accounts.hash))
+            )
+        password = accounts.password if accounts and accounts.source == "profile" else None
+        return SupabaseSink(
+            root,
+            catalogue.MERGE_KEYS,
+            migrations.as_one_file(),
+            auth,
+            readme(profile.name, sign_in if accounts else [], password),
+        )
     return SqlSink(root, catalogue.MERGE_KEYS, sql_style)
 
 
@@ -71,6 +95,7 @@ def export(
     block_rows: int = plan.BLOCK_ROWS,
     sql_style: Style = "copy",
     progress: Progress | None = None,
+    accounts: auth_users.Accounts | None = None,
 ) -> ExportResult:
     """Write the profile's rows as ``formats`` under ``out``: the directory itself for one
     format, a subdirectory per format for several."""
@@ -83,9 +108,17 @@ def export(
     order = seed_order(list(totals))
     work = [(BY_NAME[name], shard.rows(totals[name])) for name in order]
     result = ExportResult(out=out.resolve())
+    if "supabase" in formats and not shard.whole:
+        raise UsageError(
+            "--format supabase writes one project's seed folder; it does not take --shard"
+        )
+    if accounts is not None and "supabase" in formats:
+        result.sign_in = auth_users.sign_in_examples(ctx)
     with outdir.staged(out, force=force) as staging:
         roots = {f: staging if len(formats) == 1 else staging / f for f in formats}
-        sinks: dict[str, Sink] = {f: _sink(f, roots[f], sql_style) for f in formats}
+        sinks: dict[str, Sink] = {
+            f: _sink(f, roots[f], sql_style, profile, accounts, result.sign_in) for f in formats
+        }
         clock = SinkClock(sinks)
         prepare = preparer(sinks, clock)
         # Tables along the appointments come interleaved (each block of their facts made

@@ -16,7 +16,8 @@ from typing import Any, Literal, Protocol
 
 import psycopg
 
-from moeen_synth import catalogue, plan
+from moeen_synth import auth_users, catalogue, plan
+from moeen_synth.db import auth as db_auth
 from moeen_synth.db import bulk as bulk_load
 from moeen_synth.db import loads
 from moeen_synth.db import migrate as migrations
@@ -86,6 +87,7 @@ class LoadResult:
     seconds: float = 0.0
     rebuild_seconds: float = 0.0
     check_seconds: float = 0.0
+    auth: db_auth.AuthResult = field(default_factory=db_auth.AuthResult)
 
     @property
     def rows(self) -> int:
@@ -103,6 +105,8 @@ def load(
     workers: int = 2,
     block_rows: int = plan.BLOCK_ROWS,
     source: Source | None = None,
+    accounts: auth_users.Accounts | None = None,
+    with_auth: bool = False,
 ) -> LoadResult:
     """Migrate if needed, then load every table in one transaction, validate inside it and
     commit only if everything held.
@@ -111,6 +115,9 @@ def load(
     written by the export job); by default the rows are generated here. ``bulk`` (default:
     from 100,000 rows on) drops the foreign keys and secondary indexes for the COPY and
     rebuilds them before validating, still inside the transaction.
+
+    ``accounts`` gives every loaded user a sign-in account where the target has an auth
+    schema (Supabase, or the stand-in that ``with_auth`` makes on a plain PostgreSQL).
     """
     if source is not None and mode == "append":
         raise UsageError("--append applies to generated loads; exported files have fixed ids")
@@ -124,6 +131,9 @@ def load(
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (migrations.LOCK_ID,))
             ctx = _make_room(conn, profile, mode)
             _copy_rebuild_check(conn, ctx, feed, mode, bulk, result, progress)
+            result.auth = db_auth.add_accounts(conn, accounts, with_auth=with_auth)
+            if result.auth.accounts:
+                result.auth.examples = auth_users.sign_in_examples(ctx)
             loads.record(conn, profile, ctx.namespace, {t.table: t.rows for t in result.tables})
     finally:
         conn.autocommit = True
