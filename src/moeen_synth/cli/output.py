@@ -18,6 +18,7 @@ from moeen_synth.jobs.export import ExportResult
 from moeen_synth.jobs.load import LoadResult
 from moeen_synth.jobs.load_files import LOADABLE
 from moeen_synth.plan import Shard
+from moeen_synth.sinks.supabase import config_lines
 
 
 def print_export(result: ExportResult, shard: Shard, accounts: Accounts | None = None) -> None:
@@ -36,13 +37,12 @@ def print_export(result: ExportResult, shard: Shard, accounts: Accounts | None =
     for fmt, r in result.formats.items():
         if fmt == "supabase":
             out_console.print(
-                escape(
-                    f"supabase: copy {r.directory / 'supabase'} into your project, add the "
-                    f"[db.seed] lines of {r.directory / 'README.md'} to supabase/config.toml, "
-                    "then run `supabase db reset`"
-                ),
+                f"supabase: copy {r.directory / 'supabase'} into your project, add these lines "
+                "to supabase/config.toml (also in README.md there), then run `supabase db "
+                "reset`:",
                 soft_wrap=True,
             )
+            out_console.print(escape(config_lines()), end="")
             if accounts is not None and result.sign_in:
                 print_sign_in(result.sign_in, accounts)
             continue
