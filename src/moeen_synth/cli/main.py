@@ -27,6 +27,7 @@ from moeen_synth.cli.options import (
 )
 from moeen_synth.cli.output import (
     print_connect_hint,
+    print_dask_export,
     print_export,
     print_loaded,
     print_target,
@@ -34,7 +35,7 @@ from moeen_synth.cli.output import (
 )
 from moeen_synth.cli.progress import LoadProgress
 from moeen_synth.db import connect as dbconnect
-from moeen_synth.jobs import backups
+from moeen_synth.jobs import backups, dask_export
 from moeen_synth.jobs import export as export_job
 from moeen_synth.jobs import load as load_job
 from moeen_synth.plan import Shard
@@ -135,6 +136,15 @@ class Commands(click.Group):
     "together are the whole data set (load them with `moeen-synth load DIR1 ... DIRN`).",
 )
 @click.option(
+    "--dask",
+    "dask_address",
+    metavar="ADDRESS",
+    help="With one --format parquet or csv: run the export as tasks on a Dask cluster: "
+    "local:N starts N worker processes here, tcp://HOST:PORT joins a running scheduler "
+    "(its workers must see --out at the same path). The files are the same bytes as "
+    "without --dask. Needs the dask extra.",
+)
+@click.option(
     "--sql-style",
     type=click.Choice(["copy", "inserts"]),
     default="copy",
@@ -169,6 +179,7 @@ def main(
     out: Path | None,
     force: bool,
     shard: str | None,
+    dask_address: str | None,
     sql_style: Style,
     quiet: bool,
     debug: bool,
@@ -215,13 +226,21 @@ def main(
             raise click.UsageError(f"{', '.join(given)} apply to database loads, not to --format")
         if auth_password is not None and "supabase" not in formats:
             raise click.UsageError("--auth-password goes with a database load or --format supabase")
+        if dask_address:
+            if shard or len(formats) != 1 or formats[0] not in dask_export.FORMATS:
+                raise click.UsageError(
+                    "--dask takes one --format, parquet or csv, and no --shard (its tasks "
+                    "are the shards)"
+                )
+            _export_on_dask(prof, formats[0], out, force, dask_address, chunk_size, quiet)
+            return
         accounts = auth_users.wanted(prof, auth_password) if "supabase" in formats else None
         _export(
             prof, list(formats), out, force, shard, sql_style, workers, chunk_size, quiet, accounts
         )
         return
-    if shard or out or force:
-        raise click.UsageError("--shard, --out and --force go with --format (file output)")
+    if shard or out or force or dask_address:
+        raise click.UsageError("--shard, --out, --force and --dask go with --format (file output)")
     mode: load_job.Mode = "truncate" if truncate else "append" if append else "refuse"
     accounts = auth_users.wanted(prof, auth_password)
     _load(prof, dsn, mode, no_migrate, no_backup, workers, chunk_size, quiet, accounts, with_auth)
@@ -307,3 +326,30 @@ def _export(
     if quiet:
         return
     print_export(result, shard, accounts)
+
+
+def _export_on_dask(
+    prof: profiles.Profile,
+    fmt: str,
+    out: Path | None,
+    force: bool,
+    address: str,
+    chunk_size: int,
+    quiet: bool,
+) -> None:
+    assert fmt in dask_export.FORMATS
+    directory = out or export_job.default_out(prof, Shard())
+    reporter = LoadProgress() if not quiet else None
+    with reporter or nullcontext():
+        result = dask_export.export(
+            prof,
+            directory,
+            fmt,
+            address,
+            force=force,
+            block_rows=chunk_size,
+            progress=reporter,
+            say=None if quiet else out_console.print,
+        )
+    if not quiet:
+        print_dask_export(result, fmt)

@@ -14,6 +14,7 @@ from moeen_synth.cli.options import out_console
 from moeen_synth.db.statistics import Statistics
 from moeen_synth.db.validate import Report
 from moeen_synth.jobs.backups import Backup
+from moeen_synth.jobs.dask_export import DaskResult
 from moeen_synth.jobs.export import ExportResult
 from moeen_synth.jobs.load import LoadResult
 from moeen_synth.jobs.load_files import LOADABLE
@@ -53,6 +54,17 @@ def print_export(result: ExportResult, shard: Shard, accounts: Accounts | None =
         else:
             continue  # read by other tools, not loaded back
         out_console.print(f"load {fmt + ':':<9} {how}")
+
+
+def print_dask_export(result: DaskResult, fmt: str) -> None:
+    rate = result.total_rows / result.seconds if result.seconds else 0.0
+    out_console.print(
+        f"wrote {result.total_rows:,} rows as {fmt} in {result.seconds:.2f} s ({rate:,.0f} "
+        f"rows/s) with {result.tasks} tasks on {result.workers} Dask workers: "
+        f"{result.files} files, {result.bytes / 1e6:,.1f} MB in {result.out}",
+        soft_wrap=True,
+    )
+    out_console.print(f"load {fmt + ':':<9} moeen-synth load {result.out}", soft_wrap=True)
 
 
 def print_summary(result: LoadResult) -> None:

@@ -106,14 +106,20 @@ def read_batches(path: Path, batch_rows: int = 65_536) -> Iterator[pl.DataFrame]
         yield from_arrow(batch)
 
 
-class _TableParts:
+class TableParts:
     """One table's part files: rows re-cut into row groups, parts of PART_ROWS rows."""
 
-    def __init__(self, root: Path, table: str, schema: pa.Schema) -> None:
+    def __init__(
+        self, root: Path, table: str, schema: pa.Schema, first_part: int = 0, partial: str = ""
+    ) -> None:
+        """``first_part``: the number of the first part written (a task of a distributed
+        export writes one part); ``partial``: the temporary names' suffix (unique per task
+        attempt, so two attempts at one part never write the same file)."""
         self.root, self.table, self.schema = root, table, schema
+        self.partial = partial or PARTIAL
         self.pending: list[pa.Table] = []
         self.pending_rows = 0
-        self.part = 0
+        self.part = first_part
         self.part_rows = 0
         self.writer: pq.ParquetWriter | None = None
         self.records: list[FileRecord] = []
@@ -144,7 +150,7 @@ class _TableParts:
 
     def _write_group(self, group: pa.Table) -> None:
         if self.writer is None:
-            temp = self._path().with_name(self._path().name + PARTIAL)
+            temp = self._path().with_name(self._path().name + self.partial)
             self.writer = pq.ParquetWriter(temp, self.schema, **WRITER)
         self.writer.write_table(group, row_group_size=ROW_GROUP_ROWS)
         self.part_rows += group.num_rows
@@ -156,7 +162,7 @@ class _TableParts:
         self.writer.close()
         self.writer = None
         final = self._path()
-        self.records.append(publish(self.root, final.with_name(final.name + PARTIAL), final))
+        self.records.append(publish(self.root, final.with_name(final.name + self.partial), final))
         self.part += 1
         self.part_rows = 0
 
@@ -172,8 +178,8 @@ class ParquetSink(TableFilesSink):
 
     format = "parquet"
 
-    def open(self, table: str, columns: list[str]) -> _TableParts:
-        return _TableParts(self.root, table, arrow_schema(table, tuple(columns)))
+    def open(self, table: str, columns: list[str]) -> TableParts:
+        return TableParts(self.root, table, arrow_schema(table, tuple(columns)))
 
     def prepare(self, table: str, frame: pl.DataFrame) -> pa.Table:
         return to_arrow(frame, arrow_schema(table, tuple(frame.columns)))
