@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from moeen_synth import catalogue
 from moeen_synth.db import timeline
-from moeen_synth.db.check import Check
+from moeen_synth.db.check import Check, row_rule
 
 # (child table, column, parent table, parent column), from the schema
 FOREIGN_KEYS = tuple(
@@ -26,6 +26,7 @@ def _orphans() -> list[Check]:
             f"{c}.{col} -> {p}.{pc}",
             f"SELECT count(*) FROM {c} x WHERE x.{col} IS NOT NULL AND NOT EXISTS "
             f"(SELECT 1 FROM {p} y WHERE y.{pc} = x.{col})",
+            foreign_key=(c, col, p, pc),
         )
         for c, col, p, pc in FOREIGN_KEYS
     ]
@@ -45,16 +46,12 @@ def _overlap(who: str) -> Check:
 CHECKS: tuple[Check, ...] = (
     *_orphans(),
     *(
-        Check(
-            f"{t}: created_at <= updated_at",
-            f"SELECT count(*) FROM {t} WHERE updated_at < created_at",
-        )
+        row_rule(f"{t}: created_at <= updated_at", t, "updated_at < created_at")
         for t in TABLES_WITH_UPDATED_AT
     ),
     *(
-        Check(
-            f"{t}.{c}: reserved e-mail domain",
-            f"SELECT count(*) FROM {t} WHERE {c} IS NOT NULL AND {c} !~ {RESERVED_EMAIL}",
+        row_rule(
+            f"{t}.{c}: reserved e-mail domain", t, f"{c} IS NOT NULL AND {c} !~ {RESERVED_EMAIL}"
         )
         for t, c in EMAIL_COLUMNS
     ),
@@ -78,20 +75,22 @@ CHECKS: tuple[Check, ...] = (
         "JOIN users u ON u.id = p.user_id WHERE a.created_at > a.scheduled_at "
         "OR a.created_at < u.created_at",
     ),
-    Check(
+    row_rule(
         "appointments: follow-up date exactly when follow-up is required, after the visit",
-        "SELECT count(*) FROM appointments WHERE (follow_up_required IS TRUE) "
-        "<> (follow_up_date IS NOT NULL) OR follow_up_date <= scheduled_at",
+        "appointments",
+        "(follow_up_required IS TRUE) <> (follow_up_date IS NOT NULL) "
+        "OR follow_up_date <= scheduled_at",
     ),
-    Check(
+    row_rule(
         "appointments: completed ones carry a diagnosis",
-        "SELECT count(*) FROM appointments WHERE status = 'completed' AND diagnosis IS NULL",
+        "appointments",
+        "status = 'completed' AND diagnosis IS NULL",
     ),
-    Check(
+    row_rule(
         "appointments: status agrees with time (as_of)",
-        "SELECT count(*) FROM appointments WHERE (status IN ('completed', 'no_show', "
-        "'in_progress') AND scheduled_at > %(as_of)s) OR (status IN ('pending', 'confirmed') "
-        "AND scheduled_at < %(as_of)s)",
+        "appointments",
+        "(status IN ('completed', 'no_show', 'in_progress') AND scheduled_at > %(as_of)s) "
+        "OR (status IN ('pending', 'confirmed') AND scheduled_at < %(as_of)s)",
         needs_as_of=True,
     ),
     Check(
@@ -116,18 +115,20 @@ CHECKS: tuple[Check, ...] = (
         "SELECT count(*) FROM insurance_claims c JOIN patients p ON p.id = c.patient_id "
         "WHERE c.provider IS DISTINCT FROM p.insurance_provider",
     ),
-    Check(
+    row_rule(
         "insurance_claims: approved amount not above the claimed one",
-        "SELECT count(*) FROM insurance_claims WHERE approved_amount > amount",
+        "insurance_claims",
+        "approved_amount > amount",
     ),
-    Check(
+    row_rule(
         "insurance_claims: rejection reason exactly when rejected",
-        "SELECT count(*) FROM insurance_claims WHERE (status = 'rejected') "
-        "<> (rejection_reason IS NOT NULL)",
+        "insurance_claims",
+        "(status = 'rejected') <> (rejection_reason IS NOT NULL)",
     ),
-    Check(
+    row_rule(
         "insurance_claims: submitted, approved, paid in time order and by status",
-        """SELECT count(*) FROM insurance_claims WHERE approved_at < submitted_at
+        "insurance_claims",
+        """approved_at < submitted_at
              OR paid_at < approved_at
              OR (status = 'draft' AND submitted_at IS NOT NULL)
              OR (status <> 'draft' AND submitted_at IS NULL)
@@ -141,9 +142,10 @@ CHECKS: tuple[Check, ...] = (
         "WHERE m.patient_id IS DISTINCT FROM a.patient_id "
         "OR m.doctor_id IS DISTINCT FROM a.doctor_id OR m.created_at < a.scheduled_at",
     ),
-    Check(
+    row_rule(
         "notifications: scheduled, sent and read times in order and consistent with status",
-        """SELECT count(*) FROM notifications WHERE sent_at < scheduled_at
+        "notifications",
+        """sent_at < scheduled_at
              OR read_at < sent_at OR (status = 'read' AND read_at IS NULL)
              OR (status = 'pending' AND sent_at IS NOT NULL)
              OR (status IN ('sent', 'delivered', 'read') AND sent_at IS NULL)""",
@@ -165,16 +167,25 @@ CHECKS: tuple[Check, ...] = (
     Check(
         # A doctor whose schedule lists weekdays with hours sees patients only then.
         "appointments: inside the doctor's weekly schedule",
-        """SELECT count(*) FROM appointments a JOIN doctors d ON d.id = a.doctor_id
-           CROSS JOIN LATERAL (SELECT a.scheduled_at AT TIME ZONE
-               coalesce(d.schedule->>'timezone', 'Asia/Riyadh') AS t) l
-           CROSS JOIN LATERAL (SELECT d.schedule->'days'->lower(to_char(l.t, 'FMDay')) AS day) w
-           WHERE jsonb_typeof(d.schedule->'days') = 'object'
-             AND (w.day IS NULL
-                  OR l.t::time < (w.day->>'start')::time
-                  OR l.t::date <> (l.t + make_interval(mins => a.duration_minutes))::date
-                  OR (l.t + make_interval(mins => a.duration_minutes))::time
-                     > (w.day->>'end')::time)""",
+        # Each doctor's hours by weekday once, joined on the visit's local weekday: reading
+        # the JSON and naming the day per appointment took 2.5 times as long at load-1m.
+        """WITH hours AS (
+             SELECT d.id, coalesce(d.schedule->>'timezone', 'Asia/Riyadh') AS zone,
+                    e.key AS day, (e.value->>'start')::time AS opens,
+                    (e.value->>'end')::time AS closes
+             FROM doctors d CROSS JOIN LATERAL jsonb_each(d.schedule->'days') e
+             WHERE jsonb_typeof(d.schedule->'days') = 'object'),
+           zones AS (SELECT DISTINCT id, zone FROM hours)
+           SELECT (SELECT count(*) FROM appointments a JOIN zones z ON z.id = a.doctor_id
+             CROSS JOIN LATERAL (SELECT a.scheduled_at AT TIME ZONE z.zone AS t) l
+             CROSS JOIN LATERAL (SELECT l.t + make_interval(mins => a.duration_minutes) AS t) f
+             LEFT JOIN hours h ON h.id = a.doctor_id AND h.day = (ARRAY['sunday', 'monday',
+                 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'])[
+                 extract(dow FROM l.t)::int + 1]
+             WHERE h.id IS NULL OR l.t::time < h.opens OR l.t::date <> f.t::date
+                OR f.t::time > h.closes)
+           + (SELECT count(*) FROM appointments a JOIN doctors d ON d.id = a.doctor_id
+              WHERE d.schedule->'days' = '{}'::jsonb)""",
     ),
     Check(
         "appointments: Obstetrics and Gynecology sees women",

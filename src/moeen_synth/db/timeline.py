@@ -5,7 +5,7 @@ audit entry at the very time of what it records. Each counts the rows that break
 from __future__ import annotations
 
 from moeen_synth import vocab
-from moeen_synth.db.check import Check
+from moeen_synth.db.check import Check, row_rule
 
 RIYADH_DAY = "(({} AT TIME ZONE 'Asia/Riyadh')::date)"
 
@@ -60,9 +60,8 @@ CHECKS: tuple[Check, ...] = (
         )
         + ")",
     ),
-    Check(
-        "patients: activated after the account was made",
-        "SELECT count(*) FROM patients WHERE activation_date < created_at",
+    row_rule(
+        "patients: activated after the account was made", "patients", "activation_date < created_at"
     ),
     Check(
         "audit_logs: an entry carries the time of the event it records",
