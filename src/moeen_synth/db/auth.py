@@ -19,7 +19,7 @@ from moeen_synth.errors import LoadError, SchemaError
 
 ROLES = ("anon", "authenticated", "service_role")
 STAND_IN = "moeen-synth:%"  # comment prefix of the objects moeen-synth made
-Kind = Literal["supabase", "stand-in", "plain"]
+Kind = Literal["supabase", "stand-in", "plain", "other"]
 
 
 @dataclass
@@ -46,7 +46,7 @@ def has_accounts_table(conn: psycopg.Connection[Any]) -> bool:
 
 def kind(conn: psycopg.Connection[Any]) -> Kind:
     """supabase: auth.users (not moeen-synth's) and the three roles; stand-in: the tables
-    ``--with-auth`` made; plain: neither."""
+    ``--with-auth`` made; plain: no auth.users; other: an auth.users of something else."""
     if not has_accounts_table(conn):
         return "plain"
     if (_comment(conn, "auth.users") or "").startswith("moeen-synth:"):
@@ -54,13 +54,7 @@ def kind(conn: psycopg.Connection[Any]) -> Kind:
     row = conn.execute(
         "SELECT count(*) FROM pg_roles WHERE rolname = ANY(%s)", (list(ROLES),)
     ).fetchone()
-    if row and row[0] == len(ROLES):
-        return "supabase"
-    raise SchemaError(
-        "the target has an auth.users table that is neither Supabase's (the roles anon, "
-        "authenticated and service_role are missing) nor moeen-synth's stand-in; it will not "
-        "add accounts to it. Load with a profile that makes none (auth.users: false)"
-    )
+    return "supabase" if row and row[0] == len(ROLES) else "other"
 
 
 def make_stand_in(conn: psycopg.Connection[Any]) -> None:
@@ -112,6 +106,12 @@ def add_accounts(
         result.kind = "stand-in"
     if accounts is None:
         return result
+    if result.kind == "other":
+        raise SchemaError(
+            "the target has an auth.users table that is neither Supabase's (the roles anon, "
+            "authenticated and service_role are missing) nor moeen-synth's stand-in; it will "
+            "not add accounts to it. Load with a profile that makes none (auth.users: false)"
+        )
     if result.kind == "plain":
         result.skipped = (
             "the target has no auth.users (it is not Supabase); add --with-auth to make a "
@@ -141,6 +141,7 @@ def add_accounts(
 
 
 def remove_accounts(conn: psycopg.Connection[Any]) -> None:
-    """Delete the accounts moeen-synth made for the platform users about to be removed."""
-    if has_accounts_table(conn):
+    """Delete the accounts moeen-synth made for the platform users about to be removed (an
+    auth.users of something else is not touched)."""
+    if kind(conn) in ("supabase", "stand-in"):
         conn.execute(auth_users.REMOVE)
