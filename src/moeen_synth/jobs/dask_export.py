@@ -228,7 +228,11 @@ def export(
     with outdir.staged(out, force=force) as staging:
         scratch = staging.parent / f".{staging.name}.dask"
         scratch.mkdir(exist_ok=True)
-        client, cluster = connect(address, out_dir=scratch)
+        try:
+            client, cluster = connect(address, out_dir=scratch)
+        except BaseException:
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise
         try:
             result.dashboard = str(client.dashboard_link or "")
             result.workers = len(client.scheduler_info().get("workers", {}))
