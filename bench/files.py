@@ -20,9 +20,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import drop_database, fresh_database, generation, run_measured
-
-from moeen_synth.db.embedded import EmbeddedServer
+from load import admin_dsn, drop_database, fresh_database, generation, run_measured
 
 FORMATS = ("parquet", "csv", "sql")
 
@@ -66,11 +64,7 @@ def main() -> None:
                 for table, entry in manifest["tables"].items():
                     sizes[table] = sum(manifest["files"][f]["bytes"] for f in entry["files"])
         if args.load:
-            server, admin = None, args.dsn
-            if admin is None:
-                server = EmbeddedServer(Path(tmp) / "pg")
-                admin = server.ensure_running().dsn
-            try:
+            with admin_dsn(args.dsn, Path(tmp)) as admin:
                 for fmt in ("parquet", "csv"):
                     times = []
                     for _ in range(args.runs):
@@ -81,9 +75,6 @@ def main() -> None:
                     print(
                         f"{fmt:<8} load    {rows / s:12,.0f} rows/s  ({s:.1f} s, into PostgreSQL)"
                     )
-            finally:
-                if server is not None:
-                    server.stop()
         print("parquet size per table:")
         for table, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
             print(f"  {table:<24} {size / 1e6:10,.1f} MB")

@@ -26,10 +26,9 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).parent))
-from load import drop_database, fresh_database, run_measured
+from load import admin_dsn, drop_database, fresh_database, run_measured
 
 from moeen_synth import catalogue
-from moeen_synth.db.embedded import EmbeddedServer
 
 
 def floor(dsn: str) -> tuple[int, float]:
@@ -113,17 +112,11 @@ def main() -> None:
     parser.add_argument("--dsn", help="administrative DSN of the server to use")
     args = parser.parse_args()
     names = args.profiles.split(",")
-    with tempfile.TemporaryDirectory(prefix="moeen-bench-") as tmp:
-        server = None
-        admin = args.dsn
-        if admin is None:
-            server = EmbeddedServer(Path(tmp) / "pg")
-            admin = server.ensure_running().dsn
-        try:
-            results = [measure(name, admin, args.runs, Path(tmp)) for name in names]
-        finally:
-            if server is not None:
-                server.stop()
+    with (
+        tempfile.TemporaryDirectory(prefix="moeen-bench-") as tmp,
+        admin_dsn(args.dsn, Path(tmp)) as admin,
+    ):
+        results = [measure(name, admin, args.runs, Path(tmp)) for name in names]
     if len(results) > 1:
         first, last = results[0], results[-1]
         print(f"peak RSS {names[-1]} / {names[0]}:")

@@ -22,6 +22,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -47,6 +49,19 @@ def generation(name: str) -> tuple[int, float, float]:
         assert spec.generate is not None
         rows += spec.generate(ctx, start, stop).height
     return rows, time.perf_counter() - t0, time.process_time() - c0
+
+
+@contextmanager
+def admin_dsn(given: str | None, folder: Path) -> Iterator[str]:
+    """``given``, else a private embedded server under ``folder``, stopped on leaving."""
+    if given is not None:
+        yield given
+        return
+    server = EmbeddedServer(folder / "pg")
+    try:
+        yield server.ensure_running().dsn
+    finally:
+        server.stop()
 
 
 def fresh_database(admin: str) -> str:
@@ -151,29 +166,23 @@ def main() -> None:
     parser.add_argument("--dsn", help="administrative DSN of the server to use")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="moeen-bench-") as tmp:
-        server = None
-        admin = args.dsn
-        if admin is None:
-            server = EmbeddedServer(Path(tmp) / "pg")
-            admin = server.ensure_running().dsn
-        try:
-            gen = [generation(args.profile) for _ in range(args.runs)]
-            rows = gen[0][0]
-            e2e, floors, rss = [], [], []
-            files = encode_all(args.profile, Path(tmp))
-            for _ in range(args.runs):
-                dsn = fresh_database(admin)
-                seconds, peak = end_to_end(args.profile, dsn)
-                e2e.append(seconds)
-                rss.append(peak)
-                drop_database(admin, dsn)
-                dsn = fresh_database(admin)
-                floors.append(floor(files, dsn))
-                drop_database(admin, dsn)
-        finally:
-            if server is not None:
-                server.stop()
+    with (
+        tempfile.TemporaryDirectory(prefix="moeen-bench-") as tmp,
+        admin_dsn(args.dsn, Path(tmp)) as admin,
+    ):
+        gen = [generation(args.profile) for _ in range(args.runs)]
+        rows = gen[0][0]
+        e2e, floors, rss = [], [], []
+        files = encode_all(args.profile, Path(tmp))
+        for _ in range(args.runs):
+            dsn = fresh_database(admin)
+            seconds, peak = end_to_end(args.profile, dsn)
+            e2e.append(seconds)
+            rss.append(peak)
+            drop_database(admin, dsn)
+            dsn = fresh_database(admin)
+            floors.append(floor(files, dsn))
+            drop_database(admin, dsn)
 
     g = statistics.median(s for _, s, _ in gen)
     cpu = statistics.median(c for _, _, c in gen)

@@ -14,6 +14,7 @@ That is no weaker than the documented demo password it protects.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -55,8 +56,8 @@ class Accounts:
     source: str  # "profile" or "--auth-password"
     seed: int
 
-    @property
-    def hash(self) -> str:
+    @functools.cached_property
+    def hash(self) -> str:  # bcrypt costs about 60 ms: once per run
         return password_hash(self.password, self.seed)
 
 
@@ -97,7 +98,7 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def user_columns(present: frozenset[str] | None = None) -> dict[str, str]:
+def user_columns(password_hash: str, present: frozenset[str] | None = None) -> dict[str, str]:
     """auth.users column -> its value over ``u`` (a public.users row); ``present`` (the
     target's columns) drops the optional token columns it lacks."""
     meta = (
@@ -111,7 +112,7 @@ def user_columns(present: frozenset[str] | None = None) -> dict[str, str]:
         "aud": "'authenticated'",
         "role": "'authenticated'",
         "email": "u.email",
-        "encrypted_password": ":hash",
+        "encrypted_password": _literal(password_hash),
         "email_confirmed_at": "u.created_at",
         **{token: "''" for token in TOKENS},
         "raw_app_meta_data": (
@@ -143,11 +144,11 @@ IDENTITY_COLUMNS = {
 }
 
 
-def statements(password_hash: str, present: frozenset[str] | None = None) -> list[str]:
+def statements(password_hash: str, present: frozenset[str] | None = None) -> tuple[str, str]:
     """INSERT statements that give every public.users row without an account one: its
     auth.users row, then its e-mail identity."""
-    columns = user_columns(present)
-    values = ", ".join(columns.values()).replace(":hash", _literal(password_hash))
+    columns = user_columns(password_hash, present)
+    values = ", ".join(columns.values())
     users = (
         f"INSERT INTO auth.users ({', '.join(columns)})\n"
         f"SELECT {values}\nFROM public.users u\n"
@@ -161,7 +162,7 @@ def statements(password_hash: str, present: frozenset[str] | None = None) -> lis
         "  AND NOT EXISTS (SELECT 1 FROM auth.identities i\n"
         "                  WHERE i.user_id = u.id AND i.provider = 'email')\nORDER BY u.id;\n"
     )
-    return [users, identities]
+    return users, identities
 
 
 REMOVE = (

@@ -119,17 +119,15 @@ def add_accounts(
         )
         return result
     present = target_columns(conn)
-    missing = [
-        c for c in auth_users.user_columns() if c not in present and c not in auth_users.OPTIONAL
-    ]
+    needed = auth_users.user_columns(accounts.hash).keys() - auth_users.OPTIONAL
+    missing = sorted(needed - present)
     if missing:
         raise SchemaError(f"auth.users on the target lacks the columns {missing}")
     try:
         with conn.transaction():
-            made = 0
-            for statement in auth_users.statements(accounts.hash, present):
-                cursor = conn.execute(statement)
-                made = made or cursor.rowcount
+            users, identities = auth_users.statements(accounts.hash, present)
+            made = conn.execute(users).rowcount
+            conn.execute(identities)
     except psycopg.errors.UniqueViolation as exc:
         detail = exc.diag.message_detail or str(exc).splitlines()[0]
         raise LoadError(

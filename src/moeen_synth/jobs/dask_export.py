@@ -32,7 +32,6 @@ from moeen_synth import profile as profiles
 from moeen_synth.errors import UsageError
 from moeen_synth.generators import BY_NAME
 from moeen_synth.models.context import Context
-from moeen_synth.plan import Shard
 from moeen_synth.profile import Profile
 from moeen_synth.sinks import manifest, outdir
 from moeen_synth.sinks.csv import CsvSink
@@ -261,7 +260,11 @@ def export(
             or ctx_columns(ctx, t)
             for t in order
         }
-        records = _write_manifest(staging, fmt, profile, order, totals, columns, pieces)
+        by_table: dict[str, list[FileRecord]] = {t: [] for t in order}
+        for piece in sorted(pieces, key=lambda p: (order.index(p.table), p.piece)):
+            by_table[piece.table] += piece.files
+        rows = {t: totals[t] for t in order}
+        records = manifest.write_whole(staging, fmt, profile, rows, columns, by_table, {})
         result.files, result.bytes = len(records), sum(r.bytes for r in records)
     result.rows = {t: sum(p.rows for p in pieces if p.table == t) for t in order}
     result.seconds = time.perf_counter() - started
@@ -340,33 +343,3 @@ def _run(
             piece.rows,
         )
     return [f.result() for f in joins] if joins else pieces
-
-
-def _write_manifest(
-    root: Path,
-    fmt: Format,
-    profile: Profile,
-    order: list[str],
-    totals: dict[str, int],
-    columns: dict[str, list[str]],
-    pieces: list[Piece],
-) -> list[FileRecord]:
-    by_table: dict[str, list[FileRecord]] = {t: [] for t in order}
-    for piece in sorted(pieces, key=lambda p: (order.index(p.table), p.piece)):
-        by_table[piece.table] += piece.files
-    tables = {
-        t: manifest.TableEntry(
-            rows=totals[t],
-            first_row=0,
-            total_rows=totals[t],
-            columns=columns[t],
-            files=[r.path for r in by_table[t]],
-        )
-        for t in order
-    }
-    records = [r for t in order for r in by_table[t]]
-    data = manifest.build(
-        fmt=fmt, profile=profile, shard=Shard(), tables=tables, files=records, options={}
-    )
-    manifest.write(root, data)
-    return records

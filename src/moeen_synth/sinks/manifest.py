@@ -56,6 +56,39 @@ def build(
     }
 
 
+def write_whole(
+    root: Path,
+    fmt: str,
+    profile: Profile,
+    rows: dict[str, int],
+    columns: dict[str, list[str]],
+    files: dict[str, list[FileRecord]],
+    options: dict[str, Any],
+    records: list[FileRecord] | None = None,
+) -> list[FileRecord]:
+    """Write the manifest of a whole data set (not a shard): each table's rows, columns and
+    files, in ``rows``' order; ``records`` lists the files (default: by table). Returns them."""
+    if records is None:
+        records = [r for table in rows for r in files.get(table, [])]
+    tables = {
+        table: TableEntry(
+            rows=count,
+            first_row=0,
+            total_rows=count,
+            columns=columns[table],
+            files=[r.path for r in files.get(table, [])],
+        )
+        for table, count in rows.items()
+    }
+    write(
+        root,
+        build(
+            fmt=fmt, profile=profile, shard=Shard(), tables=tables, files=records, options=options
+        ),
+    )
+    return records
+
+
 def write(directory: Path, manifest: dict[str, Any]) -> None:
     text = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
     temp = directory / (NAME + ".partial")
