@@ -202,3 +202,45 @@ def test_bulk_path_failure_in_rebuild_rolls_back(fresh_dsn: str) -> None:
         load_demo(fresh_dsn, bulk=True)
 
     assert counts(fresh_dsn) == before
+
+
+def test_bulk_keys_come_off_emptied_tables_and_a_duplicate_fails_the_rebuild(
+    fresh_dsn: str,
+) -> None:
+    """Keys are rebuilt after the COPY on emptied tables; a duplicate is caught there, by the
+    key's name, and nothing stays; a key something depends on is left in place."""
+    from moeen_synth.db import bulk
+
+    with psycopg.connect(fresh_dsn, autocommit=True) as conn:
+        migrations.migrate(conn)
+        # A view that reads a column through the key (GROUP BY id) depends on it: it stays.
+        conn.execute(
+            "CREATE VIEW leads_per_id AS SELECT id, name, count(*) FROM crm_leads GROUP BY id"
+        )
+    with psycopg.connect(fresh_dsn) as conn:
+        deferred = bulk.defer(conn, ["users", "crm_leads"], keys=["users", "crm_leads"])
+        names = {name for _, name, _ in deferred.keys}
+        assert names == {
+            "users_pkey",
+            "users_email_key",
+            "users_public_id_key",
+            "crm_leads_public_id_key",
+        }, names
+        kept = conn.execute(
+            "SELECT conname FROM pg_constraint WHERE conrelid = 'crm_leads'::regclass "
+            "AND contype = 'p'"
+        ).fetchall()
+        assert kept == [("crm_leads_pkey",)]
+        conn.execute(
+            "INSERT INTO users (id, email, password_hash, role) VALUES "
+            "(%(id)s, 'a@example.org', 'x', 'patient'), (%(id)s, 'b@example.org', 'x', 'admin')",
+            {"id": "00000000-0000-0000-0000-000000000001"},
+        )
+        with pytest.raises(psycopg.errors.UniqueViolation, match="users_pkey"):
+            bulk.restore(conn, deferred)
+        conn.rollback()
+        keys = conn.execute(
+            "SELECT conname FROM pg_constraint WHERE conrelid = 'users'::regclass "
+            "AND contype IN ('p', 'u') ORDER BY 1"
+        ).fetchall()
+        assert keys == [("users_email_key",), ("users_pkey",), ("users_public_id_key",)]

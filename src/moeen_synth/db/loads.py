@@ -140,6 +140,11 @@ def prepare_schema(conn: psycopg.Connection[Any], *, no_migrate: bool) -> tuple[
     return found, [f"{m.version}_{m.name}" for m in applied]
 
 
+def freezable(tables: list[str]) -> list[str]:
+    """Of ``tables``, those a load empties and COPYs frozen: generated rows, not merged."""
+    return [t for t in tables if t in catalogue.GENERATED and t not in catalogue.MERGE_KEYS]
+
+
 def empty_for_freeze(conn: psycopg.Connection[Any], tables: list[str]) -> list[str]:
     """TRUNCATE the (already empty) generated ``tables`` in this transaction, so COPY may
     load them frozen: rows stored as visible to all, so the checks after (and every reader)
@@ -147,7 +152,7 @@ def empty_for_freeze(conn: psycopg.Connection[Any], tables: list[str]) -> list[s
     bench/README.md). Their foreign keys are already dropped (bulk mode), so TRUNCATE touches
     no other table. Under wal_level = minimal (the embedded server's) the COPY also writes
     no WAL."""
-    generated = [t for t in tables if t in catalogue.GENERATED]
+    generated = freezable(tables)
     if generated:
         conn.execute(
             sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(sql.Identifier(t) for t in generated))

@@ -183,8 +183,9 @@ def _copy_rebuild_check(
         progress(f"plan: {total_rows:,} rows in {tables} tables", 0, 0)
     filled = [spec.name for spec, n in work if n]
     use_bulk = total_rows >= BULK_THRESHOLD if bulk is None else bulk
-    deferred = bulk_load.defer(conn, filled) if use_bulk else None
-    frozen = loads.empty_for_freeze(conn, filled) if use_bulk and mode != "append" else []
+    emptied = loads.freezable(filled) if use_bulk and mode != "append" else []
+    deferred = bulk_load.defer(conn, filled, keys=emptied) if use_bulk else None
+    frozen = loads.empty_for_freeze(conn, emptied)
     sink = PostgresSink(conn, catalogue.MERGE_KEYS, frozenset(frozen), types)
     clock = SinkClock([sink.format])
     totals = {spec.name: total for spec, total in work}
