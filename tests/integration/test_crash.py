@@ -46,10 +46,10 @@ def _idle(dsn: str, timeout: float = 60.0) -> None:
     raise AssertionError("the killed load's session did not end")
 
 
-def _kill_during(dsn: str, marker: str, outputs: Path) -> None:
+def _kill_during(dsn: str, marker: str, outputs: Path, *args: str) -> None:
     env = {**os.environ, "MOEEN_SYNTH_OUTPUTS": str(outputs)}
     load = subprocess.Popen(
-        [sys.executable, "-m", "moeen_synth.cli", "--profile", "clinic", "--dsn", dsn, "-q"],
+        [sys.executable, "-m", "moeen_synth.cli", "--profile", "clinic", "--dsn", dsn, "-q", *args],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -83,3 +83,34 @@ def test_kill_9_leaves_the_target_as_it_was(fresh_dsn: str, tmp_path: Path, phas
     assert content_digest(fresh_dsn) == before
     rerun = CliRunner().invoke(main, ["--profile", "clinic", "--dsn", fresh_dsn, "-q"])
     assert rerun.exit_code == 0, rerun.output
+
+
+# With --streams: the staged rows are committed outside public before the swap.
+STREAM_PHASES = {
+    "copy": "streams:",  # the streams are open: COPY into the staging schema
+    "after-swap": "swapped in",  # the swap is done, the rebuild and checks not
+}
+
+
+@pytest.mark.parametrize("phase", list(STREAM_PHASES))
+def test_kill_9_during_a_load_through_streams_leaves_public_as_it_was(
+    fresh_dsn: str, tmp_path: Path, phase: str
+) -> None:
+    with psycopg.connect(fresh_dsn, autocommit=True) as conn:
+        migrations.migrate(conn)
+    with psycopg.connect(fresh_dsn) as conn:
+        catalog = read_catalog(conn)
+    before = content_digest(fresh_dsn)
+
+    _kill_during(fresh_dsn, STREAM_PHASES[phase], tmp_path / f"out-{phase}", "--streams", "2")
+    _idle(fresh_dsn)
+
+    with psycopg.connect(fresh_dsn) as conn:
+        assert read_catalog(conn) == catalog
+    assert content_digest(fresh_dsn) == before
+    # The staging schema stays until the next load, which removes it and loads.
+    rerun = CliRunner().invoke(main, ["--profile", "clinic", "--dsn", fresh_dsn, "-q"])
+    assert rerun.exit_code == 0, rerun.output
+    with psycopg.connect(fresh_dsn) as conn:
+        left = conn.execute("SELECT to_regnamespace('moeen_synth_stage')").fetchone()
+    assert left == (None,)

@@ -154,6 +154,25 @@ def test_demo_in_a_supabase_database(make_db: Callable[[], str]) -> None:
     check_accounts(dsn)
 
 
+def test_demo_through_two_streams_in_a_supabase_database(make_db: Callable[[], str]) -> None:
+    """The swap of staged tables keeps Supabase's grants (default privileges of anon,
+    authenticated, service_role), the policies and the views: every signed-in view is the
+    same as after a load through one stream."""
+    one, two = supabase_db(make_db), supabase_db(make_db)
+    grants = """SELECT c.relname, ARRAY(SELECT format('%s %s', a.grantee::regrole,
+        a.privilege_type) FROM aclexplode(c.relacl) a ORDER BY 1)
+        FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace
+        AND c.relkind IN ('r', 'v') ORDER BY 1"""
+    load_demo(one)
+    result = load_demo(two, streams=2, connect=lambda: psycopg.connect(two))
+    assert result.staged and result.auth.accounts == 10
+    check_accounts(two)
+    check_signed_in_views(two)
+    with psycopg.connect(one) as a, psycopg.connect(two) as b:
+        assert a.execute(grants).fetchall() == b.execute(grants).fetchall()
+        assert any("anon" in str(acl) for _, acl in b.execute(grants).fetchall())
+
+
 def test_demo_with_auth_on_plain_postgresql(make_db: Callable[[], str]) -> None:
     dsn = make_db()
     skipped = load_demo(dsn)

@@ -52,6 +52,7 @@ NO_DATA = 3  # validate's exit status when the schema is right but no rows were 
 @options.no_migrate_option
 @options.no_backup_option
 @options.auth_options
+@options.streams_option
 @options.quiet_option
 @click.pass_context
 @options.reports_errors
@@ -64,6 +65,7 @@ def load_cmd(
     no_backup: bool,
     auth_password: str | None,
     with_auth: bool,
+    streams: int,
     quiet: bool,
 ) -> None:
     """Load exported Parquet or CSV files (DIRECTORY has a manifest.json) into PostgreSQL.
@@ -97,6 +99,8 @@ def load_cmd(
             source=files,
             accounts=accounts,
             with_auth=with_auth,
+            streams=streams,
+            connect=lambda: dbconnect.connect(target),
         )
     if quiet:
         return

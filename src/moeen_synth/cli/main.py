@@ -23,6 +23,7 @@ from moeen_synth.cli.options import (
     out_console,
     quiet_option,
     reports_errors,
+    streams_option,
     truncate_option,
 )
 from moeen_synth.cli.output import (
@@ -98,6 +99,7 @@ class Commands(click.Group):
 @no_migrate_option
 @no_backup_option
 @auth_options
+@streams_option
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
@@ -173,6 +175,7 @@ def main(
     no_backup: bool,
     auth_password: str | None,
     with_auth: bool,
+    streams: int,
     workers: int,
     chunk_size: int,
     formats: tuple[export_job.Format, ...],
@@ -211,6 +214,8 @@ def main(
         return
     if truncate and append:
         raise click.UsageError("--truncate and --append exclude each other")
+    if append and streams > 1:
+        raise click.UsageError("--streams above 1 fills empty tables; not with --append")
     prof = profiles.load(profile_name).with_overrides(seed=seed, scale=scale)
     if formats:
         database_only = {
@@ -220,6 +225,7 @@ def main(
             "--no-migrate": no_migrate,
             "--no-backup": no_backup,
             "--with-auth": with_auth,
+            "--streams": streams > 1,
         }
         given = [name for name, value in database_only.items() if value]
         if given:
@@ -243,7 +249,19 @@ def main(
         raise click.UsageError("--shard, --out, --force and --dask go with --format (file output)")
     mode: load_job.Mode = "truncate" if truncate else "append" if append else "refuse"
     accounts = auth_users.wanted(prof, auth_password)
-    _load(prof, dsn, mode, no_migrate, no_backup, workers, chunk_size, quiet, accounts, with_auth)
+    _load(
+        prof,
+        dsn,
+        mode,
+        no_migrate,
+        no_backup,
+        workers,
+        chunk_size,
+        quiet,
+        accounts,
+        with_auth,
+        streams,
+    )
 
 
 def _load(
@@ -257,6 +275,7 @@ def _load(
     quiet: bool,
     accounts: auth_users.Accounts | None,
     with_auth: bool,
+    streams: int,
 ) -> None:
     target = dbconnect.resolve(dsn)
     if not quiet:
@@ -282,6 +301,8 @@ def _load(
             block_rows=chunk_size,
             accounts=accounts,
             with_auth=with_auth,
+            streams=streams,
+            connect=lambda: dbconnect.connect(target),
         )
     if quiet:
         return

@@ -71,6 +71,16 @@ no_backup_option = click.option(
     help="Do not write a pg_dump backup under outputs/backups/ before changing the target.",
 )
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+streams_option = click.option(
+    "--streams",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="COPY streams (connections) into the target. Above 1, the largest tables are loaded "
+    "into a staging schema through further connections, their indexes built there in "
+    "parallel, and swapped in inside the load's one transaction: still all or nothing. For "
+    "servers with cores to spare (see README, Beyond one machine); not with --append.",
+)
 
 
 def auth_options(f: F) -> F:

@@ -69,11 +69,16 @@ def print_dask_export(result: DaskResult, fmt: str) -> None:
 
 def print_summary(result: LoadResult) -> None:
     copying = sum(t.seconds for t in result.tables)
+    streams = (
+        f"; {result.streams} streams, staged: {', '.join(result.staged)}"
+        if result.streams > 1
+        else ""
+    )
     table = Table(
         title=f"loaded {result.rows:,} rows in {result.seconds:.2f} s",
         caption=(
             f"COPY {copying:.1f} s, rebuild {result.rebuild_seconds:.1f} s, "
-            f"checks {result.check_seconds:.1f} s"
+            f"checks {result.check_seconds:.1f} s{streams}"
         ),
     )
     table.add_column("table")

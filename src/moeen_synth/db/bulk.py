@@ -71,6 +71,16 @@ class Deferred:
     tables: list[str] = field(default_factory=list)
     keys: list[tuple[str, str, str]] = field(default_factory=list)
 
+    def without(self, tables: Sequence[str]) -> Deferred:
+        """The same less the keys, indexes and statistics of ``tables`` (built elsewhere);
+        their foreign keys stay to be added."""
+        return Deferred(
+            foreign_keys=self.foreign_keys,
+            indexes=[i for i in self.indexes if i[0] not in tables],
+            tables=[t for t in self.tables if t not in tables],
+            keys=[k for k in self.keys if k[0] not in tables],
+        )
+
 
 def defer(
     conn: psycopg.Connection[Any], tables: Sequence[str], keys: Sequence[str] = ()
