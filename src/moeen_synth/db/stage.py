@@ -279,9 +279,10 @@ def _unqualified_index(conn: psycopg.Connection[Any], definition: str, table: st
     row = conn.execute("SELECT quote_ident('public') || '.' || quote_ident(%s)", (table,))
     found = row.fetchone()
     assert found is not None
+    spelled = str(found[0])
     name = sql.Identifier(table).as_string(conn)
     # pg_get_indexdef spells names as quote_ident does: qualified, or not where visible.
-    for qualified in (found[0], found[0].split(".", 1)[1]):
+    for qualified in (spelled, spelled.split(".", 1)[1]):
         pattern = re.compile(r" ON (ONLY )?" + re.escape(qualified) + " USING ")
         if pattern.search(definition):
             return pattern.sub(lambda m: f" ON {m.group(1) or ''}{name} USING ", definition, 1)
