@@ -157,3 +157,25 @@ def test_streams_option_errors(fresh_dsn: str) -> None:
     with psycopg.connect(fresh_dsn) as conn:
         row = conn.execute("SELECT to_regclass('public.users')").fetchone()
     assert row == (None,)  # nothing migrated, nothing loaded
+
+
+def test_auto_chooses_from_the_cores_and_falls_back_to_one(
+    make_db: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small = load(make_db(), clinic(100), streams=None)
+    assert (small.streams, small.streams_why) == (1, f"1 for {small.rows:,} rows")
+    # A large load on a server here: half this machine's cores, at most 4.
+    monkeypatch.setattr(load_job, "BULK_THRESHOLD", 1_000)
+    monkeypatch.setattr(stage.os, "cpu_count", lambda: 16)
+    chosen = make_db()
+    result = load(chosen, clinic(100), streams=None)
+    assert (result.streams, result.streams_why) == (4, "4 for 16 cores here")
+    assert len(result.staged) >= 3
+    # Tables that cannot be staged: one stream, not an error.
+    published = make_db()
+    with psycopg.connect(published, autocommit=True) as conn:
+        migrations.migrate(conn)
+        conn.execute("CREATE PUBLICATION moeen_pub FOR TABLE notifications")
+    fallback = load(published, clinic(100), streams=None)
+    assert fallback.streams == 1 and "cannot be staged" in fallback.streams_why
+    assert fallback.report is not None and fallback.report.ok

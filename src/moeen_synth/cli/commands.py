@@ -65,7 +65,7 @@ def load_cmd(
     no_backup: bool,
     auth_password: str | None,
     with_auth: bool,
-    streams: int,
+    streams: int | None,
     quiet: bool,
 ) -> None:
     """Load exported Parquet or CSV files (DIRECTORY has a manifest.json) into PostgreSQL.

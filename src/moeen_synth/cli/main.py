@@ -175,7 +175,7 @@ def main(
     no_backup: bool,
     auth_password: str | None,
     with_auth: bool,
-    streams: int,
+    streams: int | None,
     workers: int,
     chunk_size: int,
     formats: tuple[export_job.Format, ...],
@@ -214,7 +214,7 @@ def main(
         return
     if truncate and append:
         raise click.UsageError("--truncate and --append exclude each other")
-    if append and streams > 1:
+    if append and streams is not None and streams > 1:
         raise click.UsageError("--streams above 1 fills empty tables; not with --append")
     prof = profiles.load(profile_name).with_overrides(seed=seed, scale=scale)
     if formats:
@@ -225,7 +225,7 @@ def main(
             "--no-migrate": no_migrate,
             "--no-backup": no_backup,
             "--with-auth": with_auth,
-            "--streams": streams > 1,
+            "--streams": streams is not None,
         }
         given = [name for name, value in database_only.items() if value]
         if given:
@@ -275,7 +275,7 @@ def _load(
     quiet: bool,
     accounts: auth_users.Accounts | None,
     with_auth: bool,
-    streams: int,
+    streams: int | None,
 ) -> None:
     target = dbconnect.resolve(dsn)
     if not quiet:

@@ -71,15 +71,35 @@ no_backup_option = click.option(
     help="Do not write a pg_dump backup under outputs/backups/ before changing the target.",
 )
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+
+
+class StreamsType(click.ParamType):  # type: ignore[type-arg]
+    """--streams: ``auto`` (None) or a number from 1."""
+
+    name = "auto|N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value is None or value == "auto":
+            return None
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            number = 0
+        if number < 1:
+            self.fail(f"{value!r} is neither auto nor a number from 1", param, ctx)
+        return number
+
+
 streams_option = click.option(
     "--streams",
-    type=click.IntRange(min=1),
-    default=1,
+    type=StreamsType(),
+    default="auto",
     show_default=True,
     help="COPY streams (connections) into the target. Above 1, the largest tables are loaded "
-    "into a staging schema through further connections, their indexes built there in "
-    "parallel, and swapped in inside the load's one transaction: still all or nothing. For "
-    "servers with cores to spare (see README, Beyond one machine); not with --append.",
+    "into a staging schema through further connections, their keys and indexes built there "
+    "in parallel, and swapped in inside the load's one transaction: still all or nothing. "
+    "auto: 1 for small loads and --append, else half the server's cores, at most 4 (a "
+    "remote server's max_parallel_workers stands in for its cores); see README, Large loads.",
 )
 
 

@@ -74,6 +74,8 @@ def print_summary(result: LoadResult) -> None:
         if result.streams > 1
         else ""
     )
+    if result.streams_why and result.streams_why != "1":
+        streams += f" (--streams auto: {result.streams_why})"
     table = Table(
         title=f"loaded {result.rows:,} rows in {result.seconds:.2f} s",
         caption=(

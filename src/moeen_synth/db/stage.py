@@ -18,6 +18,7 @@ load removes (a session lock tells a live stage from a dead one).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from moeen_synth.db import migrate as migrations
 from moeen_synth.errors import LoadError
 
 SCHEMA = "moeen_synth_stage"
+MOST_STREAMS = 4  # by default; the largest table's stream bounds the gain beyond
 Statement = sql.SQL | sql.Composed
 LOCK_ID = migrations.LOCK_ID + 1  # held (session-level) by the load that owns the stage
 
@@ -137,6 +139,25 @@ class Build:
 
     table: str
     statements: list[str] = field(default_factory=list)
+
+
+def suggested_streams(conn: psycopg.Connection[Any]) -> tuple[int, str]:
+    """How many COPY streams suit the server, and why: half its cores (the other half
+    builds indexes and runs the client), at most ``MOST_STREAMS``. A server on this machine
+    (a local address or a socket) has this machine's cores; for another, the cores are not
+    visible through SQL, and ``max_parallel_workers`` (which operators and managed services
+    size to the cores) stands in for them."""
+    row = conn.execute(
+        "SELECT inet_server_addr() IS NULL OR host(inet_server_addr()) IN ('127.0.0.1', '::1'), "
+        "current_setting('max_parallel_workers')::int"
+    ).fetchone()
+    assert row is not None
+    local, parallel = bool(row[0]), int(row[1])
+    cores, basis = (
+        (os.cpu_count() or 1, "cores here") if local else (parallel, "max_parallel_workers")
+    )
+    streams = max(1, min(MOST_STREAMS, cores // 2))
+    return streams, f"{streams} for {cores} {basis}"
 
 
 def unfit(conn: psycopg.Connection[Any], tables: Sequence[str]) -> list[str]:

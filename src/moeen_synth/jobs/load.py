@@ -91,6 +91,7 @@ class LoadResult:
     rebuild_seconds: float = 0.0
     check_seconds: float = 0.0
     streams: int = 1
+    streams_why: str = ""  # how a chosen number of streams was chosen
     staged: list[str] = field(default_factory=list)  # tables loaded by the further streams
     auth: db_auth.AuthResult = field(default_factory=db_auth.AuthResult)
 
@@ -112,7 +113,7 @@ def load(
     source: Source | None = None,
     accounts: auth_users.Accounts | None = None,
     with_auth: bool = False,
-    streams: int = 1,
+    streams: int | None = 1,
     connect: Connect | None = None,
 ) -> LoadResult:
     """Migrate if needed, then load every table in one transaction, validate inside it and
@@ -129,28 +130,44 @@ def load(
     ``streams`` > 1 COPYs the largest tables through further connections made by
     ``connect`` into a staging schema, where their keys and indexes are built in parallel,
     and swaps them in inside the load's transaction (``db.stage``); always in bulk mode.
+    ``None`` chooses: one stream for small loads, --append, or tables that cannot be
+    staged, else ``stage.suggested_streams``.
     """
     if source is not None and mode == "append":
         raise UsageError("--append applies to generated loads; exported files have fixed ids")
-    if streams > 1 and mode == "append":
+    if streams is not None and streams > 1 and mode == "append":
         raise UsageError(
             "--streams above 1 fills empty tables; with --append the load takes one stream"
         )
-    if streams > 1 and connect is None:
+    if streams is not None and streams > 1 and connect is None:
         raise UsageError("a load through several streams needs a way to open connections")
     started = time.perf_counter()
-    result = LoadResult(streams=streams)
+    result = LoadResult()
     result.schema_state, result.migrated = loads.prepare_schema(conn, no_migrate=no_migrate)
     if stage.remove_abandoned(conn):
         log.info("removed the staging schema a load killed mid-way left")
     feed = source or Generated(workers=workers, block_rows=block_rows)
-    staging = _stage(conn, profile, feed, streams) if streams > 1 else None
+    # The plan of an empty target (namespace 0), made once for the choice of streams and
+    # for the load (it takes about 1.4 s at load-1m).
+    planned = feed.plan(plan.context(profile, 0)) if mode != "append" else None
+    staging = None
+    if streams is None:
+        result.streams, result.streams_why = _choose_streams(conn, planned, connect is not None)
+    else:
+        result.streams = streams
+    if result.streams > 1 and planned is not None:
+        staging, why = _stage(conn, planned, result.streams, explicit=streams is not None)
+        if staging is None:
+            result.streams, result.streams_why = 1, why
     try:
         conn.autocommit = False
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (migrations.LOCK_ID,))
             ctx = _make_room(conn, profile, mode)
-            _copy_rebuild_check(conn, ctx, feed, mode, bulk, result, progress, staging, connect)
+            work = planned if planned is not None and ctx.namespace == 0 else feed.plan(ctx)
+            _copy_rebuild_check(
+                conn, ctx, feed, work, mode, bulk, result, progress, staging, connect
+            )
             result.auth = db_auth.add_accounts(conn, accounts, with_auth=with_auth)
             if result.auth.accounts:
                 result.auth.examples = auth_users.sign_in_examples(ctx)
@@ -176,10 +193,30 @@ class Staging:
         return [t for tables in self.streams for t in tables]
 
 
-def _stage(conn: psycopg.Connection[Any], profile: Profile, feed: Source, streams: int) -> Staging:
+def _choose_streams(
+    conn: psycopg.Connection[Any], planned: list[tuple[TableSpec, int]] | None, can_connect: bool
+) -> tuple[int, str]:
+    """--streams auto: one stream unless the load is large, fills empty tables (a plan
+    for them, not --append) and may open connections; then ``stage.suggested_streams``."""
+    if planned is None or not can_connect:
+        return 1, "1: --append" if planned is None else "1"
+    rows = sum(n for _, n in planned)
+    if rows < BULK_THRESHOLD:
+        return 1, f"1 for {rows:,} rows"
+    return stage.suggested_streams(conn)
+
+
+def _stage(
+    conn: psycopg.Connection[Any],
+    work: list[tuple[TableSpec, int]],
+    streams: int,
+    *,
+    explicit: bool = True,
+) -> tuple[Staging | None, str]:
     """Share the tables out among ``streams`` (the load's own transaction is the first) by
-    their planned size, and make the staged look-alikes of those the others take."""
-    work = feed.plan(plan.context(profile, 0))
+    their planned size, and make the staged look-alikes of those the others take. Tables
+    that cannot be staged stop an ``explicit`` request; a chosen number falls back to one
+    stream (None, and why)."""
     weights = {
         spec.name: total * max(1, len(catalogue.sql_types().get(spec.name, {})))
         for spec, total in work
@@ -187,6 +224,9 @@ def _stage(conn: psycopg.Connection[Any], profile: Profile, feed: Source, stream
     }
     stageable = loads.freezable(list(weights))
     reasons = stage.unfit(conn, stageable)
+    if reasons and not explicit:
+        log.info("one stream: the tables cannot be staged: %s", "; ".join(reasons))
+        return None, "1: the tables cannot be staged (see the log)"
     if reasons:
         raise UsageError(
             "--streams above 1 cannot swap these tables in, so nothing was loaded: "
@@ -202,8 +242,10 @@ def _stage(conn: psycopg.Connection[Any], profile: Profile, feed: Source, stream
         loads_of[lightest] += weights[table]
     further = [tables for tables in shares[1:] if tables]
     staged = [t for tables in further for t in tables]
-    builds = {b.table: b for b in stage.create(conn, staged)} if staged else {}
-    return Staging(further, builds)
+    if not staged:
+        return None, "1: no table large enough to stage"
+    builds = {b.table: b for b in stage.create(conn, staged)}
+    return Staging(further, builds), ""
 
 
 def _make_room(conn: psycopg.Connection[Any], profile: Profile, mode: Mode) -> Context:
@@ -228,6 +270,7 @@ def _copy_rebuild_check(
     conn: psycopg.Connection[Any],
     ctx: Context,
     feed: Source,
+    work: list[tuple[TableSpec, int]],
     mode: Mode,
     bulk: bool | None,
     result: LoadResult,
@@ -236,7 +279,6 @@ def _copy_rebuild_check(
     connect: Connect | None = None,
 ) -> None:
     types: Types = target_types(conn)
-    work = feed.plan(ctx)
     total_rows = sum(n for _, n in work)
     log.info(
         "profile %s, seed %s: %s rows in %s tables",
