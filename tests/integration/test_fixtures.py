@@ -142,17 +142,34 @@ def test_a_column_the_policy_does_not_know_stops_the_run(
     ]
 
 
-def test_parquet_and_csv_hold_the_same_rows_and_are_leak_checked_too(
-    source: str, tmp_path: Path
+@pytest.mark.parametrize("name", ["drawn", "rejected-claim"])
+def test_parquet_and_csv_hold_the_same_rows_load_and_are_leak_checked_too(
+    source: str, make_db: Callable[[], str], tmp_path: Path, name: str
 ) -> None:
     with psycopg.connect(source) as conn:
-        fixtures.make(conn, SELECTIONS["drawn"], KEY_A, tmp_path / "fx", ["json", "parquet", "csv"])
+        made = fixtures.make(
+            conn, SELECTIONS[name], KEY_A, tmp_path / "fx", ["json", "parquet", "csv"]
+        )
     records = json.loads((tmp_path / "fx" / "08_patients.json").read_text())
-    parquet = pl.concat(list(read_batches(tmp_path / "fx" / "08_patients.parquet")))
-    csv_lines = (tmp_path / "fx" / "08_patients.csv").read_text().splitlines()
+    parquet = pl.concat(
+        list(read_batches(tmp_path / "fx" / "parquet" / "patients" / "part-00000.parquet"))
+    )
+    csv_lines = (tmp_path / "fx" / "csv" / "patients.csv").read_text().splitlines()
     assert parquet["id"].to_list() == [r["id"] for r in records]
     assert parquet["full_name"].to_list() == [r["full_name"] for r in records]
     assert len(csv_lines) == len(records) + 1
+    # Each of the two is an export directory: `moeen-synth load` takes it, and it validates.
+    for fmt in ("parquet", "csv"):
+        target = make_db()
+        loaded = CliRunner().invoke(main, ["load", str(tmp_path / "fx" / fmt), "--dsn", target])
+        assert loaded.exit_code == 0, loaded.output
+        with psycopg.connect(target) as conn:
+            row = conn.execute("SELECT count(*) FROM patients").fetchone()
+        assert row == (made.rows["patients"],)
+        # Each patient's dates moved by their own weeks: no one "now" to check against, in
+        # the load and in validate after it.
+        checked = CliRunner().invoke(main, ["validate", "--dsn", target])
+        assert checked.exit_code == 0, checked.output
     refused = CliRunner().invoke(main, ["report", str(tmp_path / "fx")])
     assert refused.exit_code == 2 and "holds fixtures, not an export" in refused.output
 

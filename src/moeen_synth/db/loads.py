@@ -47,6 +47,12 @@ def ensure_ledger(conn: psycopg.Connection[Any]) -> None:
     # made before it have the profile's name and seed only). json, not jsonb: jsonb reorders
     # keys, and the order of a profile's mixes and shifts is part of what it generates.
     conn.execute("ALTER TABLE moeen_synth.loads ADD COLUMN IF NOT EXISTS profile_settings json")
+    # False where the rows have no one "now" (fixtures with dates moved per patient): the
+    # checks against as_of are skipped for the database (``db.validate.last_as_of``).
+    conn.execute(
+        "ALTER TABLE moeen_synth.loads ADD COLUMN IF NOT EXISTS one_now boolean NOT NULL "
+        "DEFAULT true"
+    )
 
 
 def next_namespace(conn: psycopg.Connection[Any], busy: list[str]) -> int:
@@ -57,11 +63,17 @@ def next_namespace(conn: psycopg.Connection[Any], busy: list[str]) -> int:
 
 
 def record(
-    conn: psycopg.Connection[Any], profile: Profile, namespace: int, rows: dict[str, int]
+    conn: psycopg.Connection[Any],
+    profile: Profile,
+    namespace: int,
+    rows: dict[str, int],
+    *,
+    one_now: bool = True,
 ) -> None:
     conn.execute(
-        "INSERT INTO moeen_synth.loads (tool_version, profile, profile_sha256, seed, "
-        "as_of, namespace, row_counts, profile_settings) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        "INSERT INTO moeen_synth.loads (tool_version, profile, profile_sha256, seed, as_of, "
+        "namespace, row_counts, profile_settings, one_now) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (
             __version__,
             profile.name,
@@ -71,6 +83,7 @@ def record(
             namespace,
             json.dumps(rows),
             json.dumps(profile.model_dump(mode="json")),
+            one_now,
         ),
     )
 

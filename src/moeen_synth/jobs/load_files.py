@@ -77,6 +77,10 @@ class ExportedFiles:
     def profile(self) -> Profile:
         return self.sets[0].profile
 
+    @property
+    def one_now(self) -> bool:
+        return all(s.one_now for s in self.sets)
+
     def plan(self, ctx: Context) -> list[tuple[TableSpec, int]]:
         return [
             (spec, sum(s.tables[spec.name].rows for s in self.sets if spec.name in s.tables))

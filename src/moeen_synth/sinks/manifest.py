@@ -106,6 +106,9 @@ class FileSet:
     profile_sha256: str  # as recorded at export
     shard: Shard
     tables: dict[str, TableEntry]
+    # False for fixtures whose dates moved per patient: each patient has a "now" of their
+    # own, so the checks against one as_of do not apply (``jobs.fixtures``).
+    one_now: bool = True
 
 
 def read(directory: Path) -> FileSet:
@@ -128,6 +131,7 @@ def read(directory: Path) -> FileSet:
         shard = Shard(int(data["shard"]["index"]), int(data["shard"]["count"]))
         fmt = str(data["format"])
         files = dict(data["files"])
+        one_now = bool(data.get("options", {}).get("fixtures", {}).get("one_now", True))
     except (ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{path} is not a valid manifest ({exc}); export again") from None
     # The recorded settings, not the profile re-read from them: a later version of the tool
@@ -147,4 +151,4 @@ def read(directory: Path) -> FileSet:
             + "\n  ".join(problems)
             + "\nexport the files again rather than editing them"
         )
-    return FileSet(directory, fmt, profile, data["profile"]["sha256"], shard, tables)
+    return FileSet(directory, fmt, profile, data["profile"]["sha256"], shard, tables, one_now)
