@@ -6,7 +6,9 @@ anything is written."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from moeen_synth.jobs.load_files import ExportedFiles
 from moeen_synth.sinks.parquet import read_batches
 from tests.dbtools import clinic, make_supabase_like, run_psql
 
+ARABIC_DATE = re.compile(r"[0-9]{1,2} [^ 0-9]+ [0-9]{4}م الموافق [0-9]{1,2} [^0-9]+ [0-9]{4}هـ")
 KEY_A = b"a test key that is long enough 1"
 KEY_B = b"another test key, also long enough"
 SELECTIONS = {
@@ -83,6 +86,46 @@ def test_a_slice_loads_into_an_empty_schema_and_validates(
     assert manifest["selection"] == SELECTIONS[name].describe()
     text = "".join(p.read_text() for p in (tmp_path / "fx").iterdir())
     assert KEY_A.decode() not in text
+
+
+def test_dates_in_messages_move_with_the_patients_dates(source: str, tmp_path: Path) -> None:
+    """A message's date moves back by whole weeks, the same number for all of one person's
+    messages, and never stays the source's day."""
+    made = _make(source, SELECTIONS["drawn"], KEY_A, tmp_path / "fx")
+    written = json.loads(next((tmp_path / "fx").glob("*_notifications.json")).read_text())
+    keyed = fixtures.Keyed(KEY_A)
+    with psycopg.connect(source) as conn:
+        rows = conn.execute("SELECT id::text, message FROM notifications").fetchall()
+    by_id = dict(
+        zip(
+            keyed.uuids(pl.Series([r[0] for r in rows])).to_list(),
+            [r[1] for r in rows],
+            strict=True,
+        )
+    )
+    english = re.compile(r"[0-9]{2} [A-Z][a-z]{2} [0-9]{4}")
+    shifts: dict[str, set[int]] = {}
+    moved = 0
+    for record in written:
+        before = english.findall(by_id[record["id"]] or "")
+        after = english.findall(record["message"] or "")
+        arabic_before = ARABIC_DATE.findall(by_id[record["id"]] or "")
+        arabic_after = ARABIC_DATE.findall(record["message"] or "")
+        assert len(before) == len(after) and len(arabic_before) == len(arabic_after)
+        pairs = [(b, a, "%d %b %Y") for b, a in zip(before, after, strict=True)]
+        for old, new, form in pairs:
+            days = (dt.datetime.strptime(old, form) - dt.datetime.strptime(new, form)).days
+            shifts.setdefault(record["user_id"], set()).add(days)
+            moved += 1
+        for old, new in zip(arabic_before, arabic_after, strict=True):
+            assert old != new  # moved (the Hijri part written again with it)
+            moved += 1
+    assert moved >= 10, moved
+    assert made.rows["notifications"] == len(written)
+    for user, days in shifts.items():
+        assert len(days) == 1, (user, days)  # one shift per person
+        (back,) = days
+        assert back % 7 == 0 and 7 <= back <= 26 * 7
 
 
 def test_same_key_same_bytes_another_key_other_pseudonyms(source: str, tmp_path: Path) -> None:
