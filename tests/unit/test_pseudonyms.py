@@ -6,13 +6,15 @@ import datetime as dt
 import itertools
 import re
 import uuid
+from pathlib import Path
 
 import polars as pl
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from moeen_synth import vocab
-from moeen_synth.jobs.fixtures import policy
+from moeen_synth.jobs.fixtures import policy, verify
 from moeen_synth.jobs.fixtures.names import NameParts
 from moeen_synth.jobs.fixtures.pseudonyms import Keyed, luhn
 from moeen_synth.jobs.fixtures.rewrite import Rewriter, shift_json
@@ -138,3 +140,30 @@ def test_times_inside_json_move_and_quantities_stay() -> None:
         f'{{"created_at": "2024-12-25T10:00:00+00:00", "phone": "{KEY.phone("+966501234567")}"}}'
     )
     assert moved[2] is None
+
+
+@given(
+    st.from_regex(r"05[0-9]{8}|\+9665[0-9]{8}|[12][0-9]{9}|[0-9]{7}", fullmatch=True),
+    st.sampled_from(["٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹"]),
+)
+def test_numbers_in_arabic_indic_digits_get_the_same_pseudonym_in_their_digits(
+    number: str, digits: str
+) -> None:
+    """A phone or id typed in Arabic-Indic (or Persian) digits becomes the pseudonym the
+    ASCII form gets, written back in the digits it was typed in; short numbers (a time, a
+    day) stay."""
+    to_local = str.maketrans("0123456789", digits)
+    typed = number.translate(to_local)
+    text = f"رقم الجوال {typed}، الموعد ٩:٣٠ يوم ١٢"
+    expected_ascii = REWRITER.text.rewrite(pl.Series([f"x {number} y"])).item()[2:-2]
+    out = REWRITER.text.rewrite(pl.Series([text])).item()
+    assert out == f"رقم الجوال {expected_ascii.translate(to_local)}، الموعد ٩:٣٠ يوم ١٢"
+    assert typed not in out
+
+
+def test_the_leak_check_reads_arabic_indic_digits(tmp_path: Path) -> None:
+    leaked = tmp_path / "01_notifications.json"
+    leaked.write_text('[{"message": "اتصل على ٠٥٠١٢٣٤٥٦٧"}]\n', encoding="utf-8")
+    written = {"patients": pl.DataFrame({"phone": ["0501234567"]})}
+    with pytest.raises(verify.LeakError, match=r"01_notifications\.json line 1"):
+        verify.check_files([leaked], ["0501234567"], written)
