@@ -84,6 +84,25 @@ def test_streams_load_the_same_rows_and_schema(make_db: Callable[[], str]) -> No
     assert not stage_left(three)
 
 
+def test_truncate_through_streams_replaces_the_rows(make_db: Callable[[], str]) -> None:
+    """--truncate with two streams over a loaded database gives what one fresh load gives;
+    a setting someone else added survives, as with one stream."""
+    fresh, again = make_db(), make_db()
+    load(fresh, clinic(120))
+    load(again, clinic(90, seed=7))
+    with psycopg.connect(again, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO system_settings (key, value, type, description, is_public, category) "
+            "VALUES ('clinic_motto', '\"care\"', 'string', 'ours', true, 'general')"
+        )
+    result = load(again, clinic(120), mode="truncate", streams=2)
+    assert result.staged
+    with psycopg.connect(again, autocommit=True) as conn:
+        kept = conn.execute("DELETE FROM system_settings WHERE key = 'clinic_motto'").rowcount
+    assert kept == 1
+    assert content_digest(fresh) == content_digest(again)
+
+
 def fails_and_keeps_nothing(dsn: str, error: str, *setup: str) -> None:
     """A load through two streams into a migrated ``dsn`` (after ``setup`` statements) fails
     with ``error``, and leaves the schema, the rows and no staging schema as they were."""
