@@ -141,6 +141,15 @@ def test_a_table_that_cannot_be_swapped_is_refused_before_anything(fresh_dsn: st
         migrations.migrate(conn)
         conn.execute("CREATE PUBLICATION moeen_pub FOR TABLE notifications")
         conn.execute("CREATE MATERIALIZED VIEW busy AS SELECT doctor_id FROM appointments")
+        # A trigger COPY would fire: the staged table would take its rows without it.
+        conn.execute(
+            "CREATE FUNCTION moeen_noop() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$BEGIN RETURN NEW; END$$"
+        )
+        conn.execute(
+            "CREATE TRIGGER on_payment BEFORE INSERT ON payments "
+            "FOR EACH ROW EXECUTE FUNCTION moeen_noop()"
+        )
     before = content_digest(fresh_dsn)
 
     with pytest.raises(UsageError) as refused:
@@ -149,8 +158,18 @@ def test_a_table_that_cannot_be_swapped_is_refused_before_anything(fresh_dsn: st
     message = str(refused.value)
     assert "notifications is in a publication" in message
     assert "materialized view busy depends on appointments" in message
+    assert "trigger on_payment on payments fires on INSERT" in message
     assert "--streams 1" in message
     assert content_digest(fresh_dsn) == before
+    assert not stage_left(fresh_dsn)
+
+
+def test_a_publication_of_every_table_is_refused(fresh_dsn: str) -> None:
+    with psycopg.connect(fresh_dsn, autocommit=True) as conn:
+        migrations.migrate(conn)
+        conn.execute("CREATE PUBLICATION moeen_everything FOR ALL TABLES")
+    with pytest.raises(UsageError, match="publication moeen_everything takes every table"):
+        load(fresh_dsn, clinic(100), streams=2)
     assert not stage_left(fresh_dsn)
 
 

@@ -100,8 +100,27 @@ WHERE conrelid = %(table)s::regclass AND contype IN ('p', 'u', 'x') ORDER BY con
 _INDEXES = """
 SELECT pg_get_indexdef(x.indexrelid) FROM pg_index x
 WHERE x.indrelid = %(table)s::regclass
-  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid
+                  AND c.conrelid = x.indrelid AND c.contype IN ('p', 'u', 'x'))
 ORDER BY 1
+"""
+
+# Triggers that COPY would fire (row or statement, on INSERT or TRUNCATE), or set to other
+# than the default firing: a staged table takes its rows without them.
+_COPY_TRIGGERS = """
+SELECT tgname FROM pg_trigger
+WHERE tgrelid = %(table)s::regclass AND NOT tgisinternal
+  AND (tgtype & (4 | 32) <> 0 OR tgenabled <> 'O')
+"""
+
+# Publications that take every table, or every table of public (PostgreSQL 15 on).
+_WHOLE_PUBLICATIONS = """
+SELECT pubname FROM pg_publication WHERE puballtables
+"""
+_SCHEMA_PUBLICATIONS = """
+SELECT p.pubname FROM pg_publication p
+JOIN pg_publication_namespace n ON n.pnpubid = p.oid
+WHERE n.pnnspid = 'public'::regnamespace
 """
 
 # Policies on the tables, and policies of other tables whose expressions read them.
@@ -180,6 +199,17 @@ def unfit(conn: psycopg.Connection[Any], tables: Sequence[str]) -> list[str]:
             reasons.append(f"{table} belongs to a role this one cannot act as")
         for _, what in conn.execute(_FOREIGN_DEPENDANTS, {"table": f"public.{table}"}):
             reasons.append(f"{what} depends on {table}")
+        for (trigger,) in conn.execute(_COPY_TRIGGERS, {"table": f"public.{table}"}):
+            reasons.append(
+                f"trigger {trigger} on {table} fires on INSERT or TRUNCATE, or not as usual"
+            )
+    if tables:
+        for (name,) in conn.execute(_WHOLE_PUBLICATIONS):
+            reasons.append(f"publication {name} takes every table")
+        has_schemas = conn.execute("SELECT to_regclass('pg_publication_namespace')").fetchone()
+        if has_schemas and has_schemas[0]:
+            for (name,) in conn.execute(_SCHEMA_PUBLICATIONS):
+                reasons.append(f"publication {name} takes every table of public")
     oids = [_oid(conn, t) for t in tables]
     for view in conn.execute(_VIEWS, {"oids": oids}).fetchall():
         for (what,) in conn.execute(_VIEW_DEPENDANTS, {"view": view[0]}):
@@ -199,8 +229,10 @@ def create(conn: psycopg.Connection[Any], tables: Sequence[str]) -> list[Build]:
         )
     try:
         return _create(conn, tables)
-    except psycopg.Error as exc:
+    except BaseException as exc:
         discard(conn)
+        if not isinstance(exc, psycopg.Error):
+            raise
         reason = str(exc).strip().splitlines()[0]
         raise LoadError(
             f"could not make the staging schema {SCHEMA} ({reason}); a load through several "
@@ -268,8 +300,10 @@ def swap(conn: psycopg.Connection[Any], tables: Sequence[str]) -> None:
 
 def discard(conn: psycopg.Connection[Any]) -> None:
     """Drop the stage (whatever a failed load left in it) and let go of it."""
-    conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(SCHEMA)))
-    conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_ID,))
+    try:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(SCHEMA)))
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_ID,))
 
 
 def remove_abandoned(conn: psycopg.Connection[Any]) -> bool:

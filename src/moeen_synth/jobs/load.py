@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import psycopg
+from psycopg import sql
 
 from moeen_synth import auth_users, catalogue, plan
 from moeen_synth.db import auth as db_auth
@@ -149,8 +150,11 @@ def load(
     started = time.perf_counter()
     result = LoadResult()
     result.schema_state, result.migrated = loads.prepare_schema(conn, no_migrate=no_migrate)
-    if stage.remove_abandoned(conn):
-        log.info("removed the staging schema a load killed mid-way left")
+    try:
+        if stage.remove_abandoned(conn):
+            log.info("removed the staging schema a load killed mid-way left")
+    except psycopg.Error as exc:  # not this load's to fail on
+        log.warning("could not remove the staging schema a killed load left: %s", exc)
     feed = source or Generated(workers=workers, block_rows=block_rows)
     # The plan of an empty target (namespace 0), made once for the choice of streams and
     # for the load (it takes about 1.4 s at load-1m).
@@ -255,7 +259,13 @@ def _stage(
     staged = [t for tables in further for t in tables]
     if not staged:
         return None, "1: no table large enough to stage"
-    builds = {b.table: b for b in stage.create(conn, staged)}
+    try:
+        builds = {b.table: b for b in stage.create(conn, staged)}
+    except LoadError as exc:
+        if explicit:
+            raise
+        log.info("one stream: %s", exc)
+        return None, "1: no staging schema here (see the log)"
     return Staging(further, builds), ""
 
 
@@ -312,16 +322,20 @@ def _copy_rebuild_check(
     opened: list[psycopg.Connection[Any]] = []
     try:
         if staging is not None and connect is not None:
-            parallel = []
+            sink = StreamsSink(own, [])
             builds = {t: b.statements for t, b in staging.builds.items()}
+            row = conn.execute("SELECT current_setting('search_path')").fetchone()
+            # The stage first, then the load's own path: index and key definitions name
+            # functions, types and operator classes as that path sees them.
+            path = sql.SQL("{}, ").format(sql.Identifier(stage.SCHEMA)).as_string(conn) + (
+                str(row[0]) if row else "public"
+            )
             for share in staging.streams:
                 opened.append(connect())
-                parallel.append(Stream(opened[-1], stage.SCHEMA, share, builds, types))
-                parallel[-1].start()
-            sink = StreamsSink(own, parallel)
+                sink.add(Stream(opened[-1], path, share, builds, types))
             log.info(
                 "%s streams: %s",
-                len(parallel) + 1,
+                len(sink.streams) + 1,
                 "; ".join(", ".join(share) for share in staging.streams),
             )
         clock = SinkClock([sink.format])

@@ -3,12 +3,11 @@ patients' group a doctor sees (children, adult women, adults) and the doctor's r
 
 from __future__ import annotations
 
-from functools import cached_property
-
 import numpy as np
 
 from moeen_synth.errors import UsageError
 from moeen_synth.models.bilingual import Bilingual
+from moeen_synth.models.cached import cached_property
 from moeen_synth.models.context import Context
 from moeen_synth.models.people import People, adult_sexes, layout, patient_groups
 from moeen_synth.models.specialities import doctor_specialities, pediatric

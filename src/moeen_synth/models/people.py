@@ -9,7 +9,6 @@ find the k-th woman without drawing anyone else.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +17,7 @@ import polars as pl
 from moeen_synth import keys
 from moeen_synth.models import contact
 from moeen_synth.models.bilingual import Bilingual, in_language
+from moeen_synth.models.cached import cached_property
 from moeen_synth.models.context import DAY, Context
 from moeen_synth.models.layout import BlockPrefix
 from moeen_synth.models.pools import GENDERS, ORIGIN_WEIGHTS, ORIGINS, pool_pick, pools

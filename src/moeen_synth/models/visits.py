@@ -11,7 +11,6 @@ appointment.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,7 @@ import numpy.typing as npt
 from moeen_synth import domains
 from moeen_synth.errors import UsageError
 from moeen_synth.models import clinical
+from moeen_synth.models.cached import cached_property
 from moeen_synth.models.codes import (
     CLAIM_STATUS,
     PAYMENT_METHOD,

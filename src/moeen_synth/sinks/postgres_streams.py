@@ -30,15 +30,16 @@ class Stream(threading.Thread):
     def __init__(
         self,
         conn: psycopg.Connection[Any],
-        schema: str,
+        search_path: str,
         tables: Sequence[str],
         builds: Mapping[str, Sequence[str]],
         types: Types,
     ) -> None:
-        """``builds``: per table, the statements to run once its rows are in."""
+        """``search_path``: the staging schema first; ``builds``: per table, the statements
+        to run once its rows are in."""
         super().__init__(name=f"copy-stream-{'-'.join(tables[:1])}", daemon=True)
         self.conn = conn
-        self.schema = schema
+        self.search_path = search_path
         self.tables = list(tables)
         self.builds = builds
         self.sink = PostgresSink(conn, {}, frozenset(tables), types)
@@ -46,12 +47,13 @@ class Stream(threading.Thread):
             QUEUED_BLOCKS
         )
         self.error: BaseException | None = None
+        self.stopping = threading.Event()  # the load failed elsewhere: do nothing more
 
     def run(self) -> None:
         try:
             # Unqualified names are the staged tables; emptying them in this transaction
             # lets COPY load them frozen (and, under wal_level = minimal, without WAL).
-            self.conn.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(self.schema)))
+            self.conn.execute("SELECT set_config('search_path', %s, false)", (self.search_path,))
             self.conn.execute("SET maintenance_work_mem = '256MB'")
             self.conn.execute(
                 sql.SQL("TRUNCATE {}").format(
@@ -61,7 +63,7 @@ class Stream(threading.Thread):
         except BaseException as exc:  # reported by the owner
             self.error = exc
         while (item := self.inbox.get()) is not None:
-            if self.error is not None:
+            if self.error is not None or self.stopping.is_set():
                 continue  # keep taking blocks so the producer never waits on a dead stream
             kind, table, block = item
             try:
@@ -103,8 +105,16 @@ class StreamsSink:
 
     def __init__(self, main: PostgresSink, streams: Sequence[Stream]) -> None:
         self.main = main
-        self.streams = list(streams)
-        self.owner = {table: s for s in self.streams for table in s.tables}
+        self.streams: list[Stream] = []
+        self.owner: dict[str, Stream] = {}
+        for s in streams:
+            self.add(s)
+
+    def add(self, stream: Stream) -> None:
+        """Start ``stream`` and send its tables to it."""
+        self.streams.append(stream)
+        self.owner.update(dict.fromkeys(stream.tables, stream))
+        stream.start()
 
     def begin(self, table: str, columns: list[str], total: int) -> None:
         pass
@@ -137,7 +147,13 @@ class StreamsSink:
         return []
 
     def abandon(self) -> None:
-        """After a failure elsewhere: stop the streams and roll their work back."""
+        """After a failure elsewhere: stop the streams (the statement each runs cancelled, what
+        is queued skipped) and roll their work back."""
+        for s in self.streams:
+            s.stopping.set()
+            if s.is_alive():
+                with contextlib.suppress(psycopg.Error):
+                    s.conn.cancel()
         for s in self.streams:
             if s.is_alive():
                 s.inbox.put(None)
