@@ -75,7 +75,7 @@ def print_summary(result: LoadResult) -> None:
         else ""
     )
     if result.streams_why and result.streams_why != "1":
-        streams += f" (--streams auto: {result.streams_why})"
+        streams += f" (streams: {result.streams_why})"
     table = Table(
         title=f"loaded {result.rows:,} rows in {result.seconds:.2f} s",
         caption=(
