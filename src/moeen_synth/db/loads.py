@@ -88,13 +88,19 @@ def record(
     )
 
 
+def ledger_has(conn: psycopg.Connection[Any], column: str) -> bool:
+    """Whether the ledger has ``column`` (ledgers made by earlier versions lack later ones)."""
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = "
+        "'moeen_synth' AND table_name = 'loads' AND column_name = %s)",
+        (column,),
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def last_load(conn: psycopg.Connection[Any]) -> tuple[str, int, dict[str, Any] | None] | None:
     """(profile name, seed, resolved settings or None) of the last recorded load."""
-    has_settings = conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = "
-        "'moeen_synth' AND table_name = 'loads' AND column_name = 'profile_settings')"
-    ).fetchone()
-    settings = "profile_settings" if has_settings and has_settings[0] else "NULL::json"
+    settings = "profile_settings" if ledger_has(conn, "profile_settings") else "NULL::json"
     row = conn.execute(
         f"SELECT profile, seed, {settings} FROM moeen_synth.loads ORDER BY id DESC LIMIT 1"
     ).fetchone()

@@ -26,6 +26,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import namedtuple_row
 
 from moeen_synth.db import migrate as migrations
 from moeen_synth.errors import LoadError
@@ -82,13 +83,16 @@ WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = %(view)s AND d.deptyp
 """
 
 _TABLE_FACTS = """
-SELECT c.oid, c.relkind, c.relispartition, c.relreplident, c.reloptions,
-       pg_get_userbyid(c.relowner), obj_description(c.oid, 'pg_class'),
-       c.relrowsecurity, c.relforcerowsecurity,
-       EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid OR i.inhparent = c.oid),
-       EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attacl IS NOT NULL),
-       EXISTS (SELECT 1 FROM pg_publication_rel p WHERE p.prrelid = c.oid),
-       pg_has_role(c.relowner, 'USAGE')
+SELECT c.relkind AS kind, c.relispartition AS partition, c.relreplident AS identity,
+       c.reloptions AS options, pg_get_userbyid(c.relowner) AS owner,
+       obj_description(c.oid, 'pg_class') AS comment,
+       c.relrowsecurity AS rls, c.relforcerowsecurity AS force_rls,
+       EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid OR i.inhparent = c.oid)
+           AS inherits,
+       EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attacl IS NOT NULL)
+           AS column_grants,
+       EXISTS (SELECT 1 FROM pg_publication_rel p WHERE p.prrelid = c.oid) AS published,
+       pg_has_role(c.relowner, 'USAGE') AS may_own
 FROM pg_class c WHERE c.oid = %(table)s::regclass
 """
 
@@ -183,19 +187,16 @@ def unfit(conn: psycopg.Connection[Any], tables: Sequence[str]) -> list[str]:
     """Why each of ``tables`` cannot be staged and swapped in (empty: all can)."""
     reasons = []
     for table in tables:
-        row = conn.execute(_TABLE_FACTS, {"table": f"public.{table}"}).fetchone()
-        assert row is not None
-        kind, partition, identity = row[1], row[2], row[3]
-        inherits, column_grants, published, may_own = row[9], row[10], row[11], row[12]
-        if kind != "r" or partition or inherits:
+        facts = _facts(conn, table)
+        if facts.kind != "r" or facts.partition or facts.inherits:
             reasons.append(f"{table} is partitioned or inherits")
-        if identity != "d":
+        if facts.identity != "d":
             reasons.append(f"{table} has a replica identity of its own")
-        if column_grants:
+        if facts.column_grants:
             reasons.append(f"{table} has column privileges")
-        if published:
+        if facts.published:
             reasons.append(f"{table} is in a publication")
-        if not may_own:
+        if not facts.may_own:
             reasons.append(f"{table} belongs to a role this one cannot act as")
         for _, what in conn.execute(_FOREIGN_DEPENDANTS, {"table": f"public.{table}"}):
             reasons.append(f"{what} depends on {table}")
@@ -248,10 +249,11 @@ def _create(conn: psycopg.Connection[Any], tables: Sequence[str]) -> list[Build]
     like += "INCLUDING STORAGE INCLUDING COMMENTS"
     builds = []
     for table in tables:
-        facts = conn.execute(_TABLE_FACTS, {"table": f"public.{table}"}).fetchone()
-        assert facts is not None
+        facts = _facts(conn, table)
         options = (
-            sql.SQL(" WITH ({})").format(sql.SQL(", ".join(facts[4]))) if facts[4] else sql.SQL("")
+            sql.SQL(" WITH ({})").format(sql.SQL(", ".join(facts.options)))
+            if facts.options
+            else sql.SQL("")
         )
         conn.execute(
             sql.SQL("CREATE TABLE {} (LIKE {} " + like + "){}").format(
@@ -315,11 +317,16 @@ def remove_abandoned(conn: psycopg.Connection[Any]) -> bool:
     row = conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_ID,)).fetchone()
     if not (row and row[0]):
         return False  # a load through several streams is using it
-    try:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(SCHEMA)))
-    finally:
-        conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_ID,))
+    discard(conn)
     return True
+
+
+def _facts(conn: psycopg.Connection[Any], table: str) -> Any:
+    """The public table's facts of ``_TABLE_FACTS``, by name."""
+    with conn.cursor(row_factory=namedtuple_row) as cur:
+        row = cur.execute(_TABLE_FACTS, {"table": f"public.{table}"}).fetchone()
+    assert row is not None
+    return row
 
 
 def _oid(conn: psycopg.Connection[Any], table: str) -> int:
@@ -399,9 +406,8 @@ class _Replay:
 
 def _table_replay(conn: psycopg.Connection[Any], table: str, oid: int) -> _Replay:
     """What the public table carries besides columns, keys and indexes."""
-    facts = conn.execute(_TABLE_FACTS, {"table": f"public.{table}"}).fetchone()
-    assert facts is not None
-    owner, comment, rls, force = facts[5], facts[6], facts[7], facts[8]
+    facts = _facts(conn, table)
+    owner, comment, rls, force = facts.owner, facts.comment, facts.rls, facts.force_rls
     target = sql.Identifier("public", table)
     statements: list[Statement] = [
         sql.SQL(definition)

@@ -14,7 +14,7 @@ import psycopg
 
 from moeen_synth import paths
 from moeen_synth.db import behaviour as behaviour_checks
-from moeen_synth.db import checks, statistics
+from moeen_synth.db import checks, loads, statistics
 from moeen_synth.db.catalog import diff_catalogs, read_catalog
 from moeen_synth.db.migrate import PLATFORM_TABLES
 from moeen_synth.db.statistics import Statistics
@@ -62,14 +62,9 @@ class Report:
 
 
 def last_as_of(conn: psycopg.Connection[Any]) -> dt.datetime | None:
-    row = conn.execute("SELECT to_regclass('moeen_synth.loads') IS NOT NULL").fetchone()
-    if not row or not row[0]:
+    if not loads.has_ledger(conn):
         return None
-    has_now = conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = "
-        "'moeen_synth' AND table_name = 'loads' AND column_name = 'one_now')"
-    ).fetchone()
-    one_now = "bool_and(one_now)" if has_now and has_now[0] else "true"
+    one_now = "bool_and(one_now)" if loads.ledger_has(conn, "one_now") else "true"
     found = conn.execute(f"SELECT max(as_of), {one_now} FROM moeen_synth.loads").fetchone()
     # A load of rows with no one "now" (fixtures with dates moved per patient) has no as_of
     # to check against.
