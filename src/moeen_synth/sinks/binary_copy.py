@@ -26,17 +26,13 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from moeen_synth.sinks.uuid_bytes import NotUuid, uuid_bytes
+
 HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 TRAILER = struct.pack(">h", -1)
 _PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01, PostgreSQL's epoch, in Unix microseconds
 _PG_EPOCH_DAYS = 10_957
 _TEXT_OID = 25
-_UUID_HEX = np.r_[0:8, 9:13, 14:18, 19:23, 24:36]  # the 32 digit positions of a UUID's text
-_NIBBLE = np.full(256, 255, dtype=np.uint8)
-for _i, _c in enumerate(b"0123456789abcdef"):
-    _NIBBLE[_c] = _i
-for _i, _c in enumerate(b"ABCDEF"):
-    _NIBBLE[_c] = 10 + _i
 _FIXED = {
     "boolean": ">u1",
     "smallint": ">i2",
@@ -208,31 +204,11 @@ def _utf8(s: pl.Series) -> pa.Array:
     return text.to_arrow().cast(pa.large_binary())
 
 
-def _strings(s: pl.Series, width: int) -> npt.NDArray[np.uint8]:
-    """Each row's first ``width`` bytes of text as an (n, width) matrix; shorter rows and
-    NULLs read past their end (their bytes are checked or masked by the caller)."""
-    arrow = s.cast(pl.String).rechunk().to_arrow().cast(pa.large_binary())
-    _, offsets, data = arrow.buffers()
-    starts = np.frombuffer(offsets, dtype=np.int64, count=len(s) + 1, offset=arrow.offset * 8)
-    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
-    if (np.diff(starts) == width).all():  # every row exactly ``width`` bytes: a reshape
-        whole: npt.NDArray[np.uint8] = raw[starts[0] : starts[-1]].reshape(len(s), width)
-        return whole
-    raw = np.concatenate([raw, np.zeros(width, np.uint8)])
-    index = np.minimum(starts[:-1, None] + np.arange(width), len(raw) - 1)
-    out: npt.NDArray[np.uint8] = raw[index]
-    return out
-
-
 def _uuid_bytes(s: pl.Series, null: npt.NDArray[np.bool_]) -> npt.NDArray[np.uint8]:
-    text = _strings(s, 36)
-    lengths = s.str.len_bytes().fill_null(36).to_numpy()
-    nibbles = _NIBBLE[text[:, _UUID_HEX]]
-    dashes = text[:, [8, 13, 18, 23]] == ord("-")
-    bad = ~null & ((lengths != 36) | (nibbles == 255).any(axis=1) | ~dashes.all(axis=1))
-    if bad.any():
-        raise NotBinary(f"not a UUID: {s.filter(pl.Series(bad))[0]!r}")
-    return ((nibbles[:, 0::2] << 4) | nibbles[:, 1::2]).astype(np.uint8)
+    try:
+        return uuid_bytes(s, null)
+    except NotUuid as exc:
+        raise NotBinary(str(exc)) from exc
 
 
 def _inet_bytes(s: pl.Series, null: npt.NDArray[np.bool_]) -> npt.NDArray[np.uint8]:
