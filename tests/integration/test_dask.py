@@ -129,3 +129,22 @@ def test_a_bad_local_address_is_refused(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="local:N"):
         dask_export.export(PROFILE, tmp_path / "o", "parquet", "local:zero")
     assert list(tmp_path.iterdir()) == []  # no output, staging or scratch directory
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_url_gets_the_same_files_when_a_worker_dies(
+    single: dict[str, dict[str, str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fmt: str,
+) -> None:
+    """The workers upload their files to the URL themselves; the manifest goes last."""
+    marker = tmp_path / "died"
+    monkeypatch.setenv(dask_export.DIE_ONCE, str(marker))
+    url = f"file://{tmp_path}/bucket/out"
+    result = dask_export.export(PROFILE, url, fmt, "local:2", segment_rows=3001)  # type: ignore[arg-type]
+    assert marker.exists()
+    assert result.url == url and result.files > 0
+    expected = {name: digest for name, digest in single[fmt].items() if digest != "directory"}
+    written = {n: d for n, d in tree(tmp_path / "bucket" / "out").items() if d != "directory"}
+    assert written == expected  # no segment, attempt or torn file among them

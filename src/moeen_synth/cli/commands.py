@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -35,18 +35,14 @@ from moeen_synth.errors import MoeenSynthError
 from moeen_synth.jobs import backups, lifecycle
 from moeen_synth.jobs import load as load_job
 from moeen_synth.jobs.load_files import ExportedFiles
+from moeen_synth.sinks import remote
 
 __all__ = ["main"]  # the command group, with the subcommands below added to it
 NO_DATA = 3  # validate's exit status when the schema is right but no rows were loaded
 
 
 @main.command("load")
-@click.argument(
-    "directories",
-    nargs=-1,
-    required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-)
+@click.argument("directories", nargs=-1, required=True, metavar="DIRECTORY|URL...")
 @options.dsn_option
 @options.truncate_option
 @options.no_migrate_option
@@ -58,7 +54,7 @@ NO_DATA = 3  # validate's exit status when the schema is right but no rows were 
 @options.reports_errors
 def load_cmd(
     ctx: click.Context,
-    directories: tuple[Path, ...],
+    directories: tuple[str, ...],
     dsn: str | None,
     truncate: bool,
     no_migrate: bool,
@@ -70,41 +66,62 @@ def load_cmd(
 ) -> None:
     """Load exported Parquet or CSV files (DIRECTORY has a manifest.json) into PostgreSQL.
 
+    A URL (s3://bucket/prefix, gs://, file://, ... as written by --out URL) is downloaded to
+    outputs/tmp first: its manifest, then the files it lists; removed after the load.
     Every file is checked against the manifest's sha256 first; a changed or missing file is
     refused by name. Give all N shard directories of a sharded export to load them together.
     The load is one transaction, validated before it commits, like the main job.
     """
-    files = ExportedFiles.open(list(directories))
-    accounts = auth_users.wanted(files.profile, auth_password)
-    target = dbconnect.resolve(options.dsn_of(ctx, dsn))
+    with ExitStack() as fetched:
+        local = [_local_export(fetched, d, quiet) for d in directories]
+        files = ExportedFiles.open(local)
+        accounts = auth_users.wanted(files.profile, auth_password)
+        target = dbconnect.resolve(options.dsn_of(ctx, dsn))
+        if not quiet:
+            print_target(target)
+        reporter = LoadProgress() if not quiet else None
+        with (
+            logged("load", target.display, quiet=quiet),
+            dbconnect.connect(
+                target,
+                autocommit=True,
+                create=True,
+                say=None if quiet else options.out_console.print,
+            ) as conn,
+            reporter or nullcontext(),
+        ):
+            step = backups.destructive_step(conn, truncate=truncate, migrate=not no_migrate)
+            if step and not no_backup:
+                say_backup(backups.backup(conn, target, step))
+            result = load_job.load(
+                conn,
+                files.profile,
+                mode="truncate" if truncate else "refuse",
+                no_migrate=no_migrate,
+                progress=reporter,
+                source=files,
+                accounts=accounts,
+                with_auth=with_auth,
+                streams=streams,
+                connect=lambda: dbconnect.connect(target),
+            )
     if not quiet:
-        print_target(target)
-    reporter = LoadProgress() if not quiet else None
-    with (
-        logged("load", target.display, quiet=quiet),
-        dbconnect.connect(
-            target, autocommit=True, create=True, say=None if quiet else options.out_console.print
-        ) as conn,
-        reporter or nullcontext(),
-    ):
-        step = backups.destructive_step(conn, truncate=truncate, migrate=not no_migrate)
-        if step and not no_backup:
-            say_backup(backups.backup(conn, target, step))
-        result = load_job.load(
-            conn,
-            files.profile,
-            mode="truncate" if truncate else "refuse",
-            no_migrate=no_migrate,
-            progress=reporter,
-            source=files,
-            accounts=accounts,
-            with_auth=with_auth,
-            streams=streams,
-            connect=lambda: dbconnect.connect(target),
+        print_loaded(result, accounts)
+
+
+def _local_export(stack: ExitStack, where: str, quiet: bool) -> Path:
+    """An export's directory: ``where`` itself, or a URL's files downloaded for the load."""
+    if remote.is_url(where):
+        if not quiet:
+            options.out_console.print(f"downloading {where}")
+        return stack.enter_context(remote.downloaded(where))
+    path = Path(where)
+    if not path.is_dir():
+        raise click.BadParameter(
+            f"{where}: no such directory (give an export's directory or its URL)",
+            param_hint="DIRECTORY",
         )
-    if quiet:
-        return
-    print_loaded(result, accounts)
+    return path
 
 
 @main.command("migrate")

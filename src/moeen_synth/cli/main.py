@@ -40,6 +40,7 @@ from moeen_synth.jobs import backups, dask_export
 from moeen_synth.jobs import export as export_job
 from moeen_synth.jobs import load as load_job
 from moeen_synth.plan import Shard
+from moeen_synth.sinks import remote
 from moeen_synth.sinks.sql import Style
 
 
@@ -125,10 +126,10 @@ class Commands(click.Group):
 )
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    metavar="DIR",
-    help="Directory for --format (default: outputs/files/PROFILE-seedSEED). A non-empty one "
-    "is refused unless --force.",
+    metavar="DIR|URL",
+    help="Directory for --format (default: outputs/files/PROFILE-seedSEED), or an fsspec URL "
+    "(s3://bucket/prefix with the s3 extra, gs://, az://, file://): written here, then "
+    "uploaded, manifest last. A non-empty one is refused unless --force.",
 )
 @click.option("--force", is_flag=True, help="Replace an earlier output in --out.")
 @click.option(
@@ -143,8 +144,8 @@ class Commands(click.Group):
     metavar="ADDRESS",
     help="With one --format parquet or csv: run the export as tasks on a Dask cluster: "
     "local:N starts N worker processes here, tcp://HOST:PORT joins a running scheduler "
-    "(its workers must see --out at the same path). The files are the same bytes as "
-    "without --dask. Needs the dask extra.",
+    "(its workers must see --out at the same path, or reach its URL). The files are the "
+    "same bytes as without --dask. Needs the dask extra.",
 )
 @click.option(
     "--sql-style",
@@ -179,7 +180,7 @@ def main(
     workers: int,
     chunk_size: int,
     formats: tuple[export_job.Format, ...],
-    out: Path | None,
+    out: str | None,
     force: bool,
     shard: str | None,
     dask_address: str | None,
@@ -319,7 +320,7 @@ def _load(
 def _export(
     prof: profiles.Profile,
     formats: list[export_job.Format],
-    out: Path | None,
+    out: str | None,
     force: bool,
     shard_text: str | None,
     sql_style: Style,
@@ -329,21 +330,31 @@ def _export(
     accounts: auth_users.Accounts | None,
 ) -> None:
     shard = Shard.parse(shard_text) if shard_text else Shard()
-    directory = out or export_job.default_out(prof, shard)
     reporter = LoadProgress() if not quiet else None
-    with reporter or nullcontext():
-        result = export_job.export(
-            prof,
-            directory,
-            formats,
-            shard=shard,
-            force=force,
-            workers=workers,
-            block_rows=chunk_size,
-            sql_style=sql_style,
-            progress=reporter,
-            accounts=accounts,
-        )
+
+    def run(directory: Path, force: bool) -> export_job.ExportResult:
+        with reporter or nullcontext():
+            return export_job.export(
+                prof,
+                directory,
+                formats,
+                shard=shard,
+                force=force,
+                workers=workers,
+                block_rows=chunk_size,
+                sql_style=sql_style,
+                progress=reporter,
+                accounts=accounts,
+            )
+
+    if out is not None and remote.is_url(out):
+        with remote.uploading(out, force=force) as local:
+            result = run(local, False)
+            if not quiet:
+                out_console.print(f"uploading {result.total_rows:,} rows' files to {out}")
+        result.url = out
+    else:
+        result = run(Path(out) if out else export_job.default_out(prof, shard), force)
     if quiet:
         return
     print_export(result, shard, accounts)
@@ -352,14 +363,16 @@ def _export(
 def _export_on_dask(
     prof: profiles.Profile,
     fmt: str,
-    out: Path | None,
+    out: str | None,
     force: bool,
     address: str,
     chunk_size: int,
     quiet: bool,
 ) -> None:
     assert fmt in dask_export.FORMATS
-    directory = out or export_job.default_out(prof, Shard())
+    directory: Path | str = export_job.default_out(prof, Shard())
+    if out:
+        directory = out if remote.is_url(out) else Path(out)
     reporter = LoadProgress() if not quiet else None
     with reporter or nullcontext():
         result = dask_export.export(

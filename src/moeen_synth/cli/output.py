@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
@@ -30,12 +31,21 @@ def print_export(result: ExportResult, shard: Shard, accounts: Accounts | None =
     )
     for column in ("format", "directory", "files", "MB", "write s"):
         table.add_column(column, justify="left" if column in ("format", "directory") else "right")
+
+    def where(fmt: str, directory: Path) -> str:
+        """The directory, or its URL for an upload (a subdirectory per format for several)."""
+        if not result.url:
+            return str(directory)
+        return result.url.rstrip("/") + ("" if len(result.formats) == 1 else f"/{fmt}")
+
     for fmt, r in result.formats.items():
         table.add_row(
-            fmt, str(r.directory), str(r.files), f"{r.bytes / 1e6:,.1f}", f"{r.seconds:.2f}"
+            fmt, where(fmt, r.directory), str(r.files), f"{r.bytes / 1e6:,.1f}", f"{r.seconds:.2f}"
         )
     out_console.print(table)
     for fmt, r in result.formats.items():
+        if result.url and fmt not in LOADABLE:
+            continue  # psql and the Supabase CLI read local files: no hint for a URL
         if fmt == "supabase":
             out_console.print(
                 f"supabase: copy {r.directory / 'supabase'} into your project, add these lines "
@@ -50,21 +60,22 @@ def print_export(result: ExportResult, shard: Shard, accounts: Accounts | None =
         if fmt == "sql":
             how = f"psql -v ON_ERROR_STOP=1 -f {r.directory / 'load.sql'}"
         elif fmt in LOADABLE:
-            how = f"moeen-synth load {r.directory}"
+            how = f"moeen-synth load {where(fmt, r.directory)}"
         else:
             continue  # read by other tools, not loaded back
-        out_console.print(f"load {fmt + ':':<9} {how}")
+        out_console.print(f"load {fmt + ':':<9} {how}", soft_wrap=True)
 
 
 def print_dask_export(result: DaskResult, fmt: str) -> None:
     rate = result.total_rows / result.seconds if result.seconds else 0.0
+    where = result.url or str(result.out)
     out_console.print(
         f"wrote {result.total_rows:,} rows as {fmt} in {result.seconds:.2f} s ({rate:,.0f} "
         f"rows/s) with {result.tasks} tasks on {result.workers} Dask workers: "
-        f"{result.files} files, {result.bytes / 1e6:,.1f} MB in {result.out}",
+        f"{result.files} files, {result.bytes / 1e6:,.1f} MB in {where}",
         soft_wrap=True,
     )
-    out_console.print(f"load {fmt + ':':<9} moeen-synth load {result.out}", soft_wrap=True)
+    out_console.print(f"load {fmt + ':':<9} moeen-synth load {where}", soft_wrap=True)
 
 
 def print_summary(result: LoadResult) -> None:

@@ -9,7 +9,9 @@ A task writes under a name unique to its attempt and renames into place, so a ta
 dying worker leaves half-done, a retry, or a speculative second copy never leaves a torn or
 doubled file (the copies write the same bytes); leftovers of killed attempts are removed
 before the output directory is published. Workers must see ``--out`` at the same path (one
-machine, or a shared file system).
+machine, or a shared file system), or, for an fsspec URL, reach it: each task then writes in
+its worker's own directory and uploads its file, and the manifest goes up last
+(``sinks.remote``).
 """
 
 from __future__ import annotations
@@ -20,20 +22,22 @@ import logging
 import math
 import os
 import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from moeen_synth import allocator, plan
+from moeen_synth import allocator, paths, plan
 from moeen_synth import profile as profiles
 from moeen_synth.errors import UsageError
 from moeen_synth.generators import BY_NAME
 from moeen_synth.models.context import Context
 from moeen_synth.profile import Profile
-from moeen_synth.sinks import manifest, outdir
+from moeen_synth.sinks import manifest, outdir, remote
 from moeen_synth.sinks.csv import CsvSink
 from moeen_synth.sinks.files import FileRecord, publish, sha256_of
 from moeen_synth.sinks.parquet import PART_ROWS, ParquetSink, TableParts, arrow_schema
@@ -80,6 +84,7 @@ class DaskResult:
     dashboard: str = ""
     files: int = 0
     bytes: int = 0
+    url: str = ""  # where the files went, for an --out URL
 
     @property
     def total_rows(self) -> int:
@@ -114,12 +119,38 @@ def _die_once(path: Path) -> None:
 
 
 def run_task(profile_json: str, fmt: Format, root: str, task: Task, block_rows: int) -> Piece:
-    """Generate ``task``'s rows and write its file under a temporary name, then rename it."""
+    """Generate ``task``'s rows and write its file under a temporary name, then rename it;
+    for a URL ``root``, in a directory of this worker's, then upload it (an object appears
+    whole or not at all, and a retry writes the same bytes to the same name)."""
+    if not remote.is_url(root):
+        return _write_task(profile_json, fmt, Path(root), task, block_rows)
+    target = remote.open_url(root)
+    with tempfile.TemporaryDirectory(prefix="moeen-task-", dir=_worker_space()) as tmp:
+        piece = _write_task(profile_json, fmt, Path(tmp), task, block_rows)
+        for made in Path(tmp).rglob("*"):
+            if made.is_file():
+                relative = made.relative_to(tmp).as_posix()
+                target.fs.makedirs(target.path(relative).rsplit("/", 1)[0], exist_ok=True)
+                target.fs.put_file(str(made), target.path(relative))
+    return piece
+
+
+def _worker_space() -> str | None:
+    """This worker's own directory (what a killed task leaves there goes with the worker's
+    space), or None outside a worker: the system's temporary directory."""
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().local_directory)
+    except (ImportError, ValueError):
+        return None
+
+
+def _write_task(profile_json: str, fmt: Format, base: Path, task: Task, block_rows: int) -> Piece:
     allocator.fixed_mmap_threshold()  # workers may start with glibc's sliding threshold off
     ctx = _context(profile_json)
     spec = BY_NAME[task.table]
     attempt = ATTEMPT + uuid.uuid4().hex + ".partial"
-    base = Path(root)
     work = [(spec, range(task.start, task.stop))]
     blocks = plan.generate_ahead(
         ctx, work, lambda _, frame: frame, block_rows=block_rows, workers=1
@@ -151,23 +182,54 @@ def run_task(profile_json: str, fmt: Format, root: str, task: Task, block_rows: 
 def join_csv(root: str, table: str, empty: list[str], *pieces: Piece) -> Piece:
     """One table's CSV file: the header, then its segments in order (a task of its own);
     ``empty``: the header of a table without rows."""
-    base = Path(root)
     columns = next((p.columns for p in pieces if p.columns), empty)
+    names = [f"{table}.csv.segment-{p.piece:05d}" for p in sorted(pieces, key=lambda p: p.piece)]
+    rows = sum(p.rows for p in pieces)
+    if remote.is_url(root):
+        return _join_remote(remote.open_url(root), table, columns, names, rows)
+    base = Path(root)
     final = base / f"{table}.csv"
-    segments = [base / f"{table}.csv.segment-{p.piece:05d}" for p in pieces]
-    if final.exists() and not any(s.exists() for s in segments):
-        # A retry of a join whose worker died after it finished: the file is whole.
-        return Piece(table, -1, sum(p.rows for p in pieces), [_record(base, final)], columns)
+    segments = [base / name for name in names]
+    if final.exists() and not all(s.exists() for s in segments):
+        # A retry of a join whose worker died after it published the file (segments go
+        # only after that): the file is whole.
+        return Piece(table, -1, rows, [_record(base, final)], columns)
     temp = final.with_name(final.name + ATTEMPT + uuid.uuid4().hex + ".partial")
     with temp.open("wb") as out:
         out.write((",".join(columns) + "\n").encode("utf-8"))
-        for _, segment in sorted(zip([p.piece for p in pieces], segments, strict=True)):
+        for segment in segments:
             with segment.open("rb") as handle:
                 shutil.copyfileobj(handle, out, 1 << 20)
     record = publish(base, temp, final)
     for segment in segments:
         segment.unlink(missing_ok=True)
-    return Piece(table, -1, sum(p.rows for p in pieces), [record], columns)
+    return Piece(table, -1, rows, [record], columns)
+
+
+def _join_remote(
+    target: remote.Remote, table: str, columns: list[str], names: list[str], rows: int
+) -> Piece:
+    """join_csv at a URL: the segments read from the store, the file made here and
+    uploaded, then the segments removed."""
+    name = f"{table}.csv"
+    if target.fs.exists(target.path(name)) and not all(
+        target.fs.exists(target.path(n)) for n in names
+    ):
+        with tempfile.TemporaryDirectory(prefix="moeen-join-", dir=_worker_space()) as tmp:
+            target.fs.get_file(target.path(name), f"{tmp}/{name}")
+            return Piece(table, -1, rows, [_record(Path(tmp), Path(tmp) / name)], columns)
+    with tempfile.TemporaryDirectory(prefix="moeen-join-", dir=_worker_space()) as tmp:
+        joined = Path(tmp) / name
+        with joined.open("wb") as out:
+            out.write((",".join(columns) + "\n").encode("utf-8"))
+            for segment in names:
+                with target.fs.open(target.path(segment), "rb") as handle:
+                    shutil.copyfileobj(handle, out, 1 << 20)
+        record = _record(Path(tmp), joined)
+        target.fs.put_file(str(joined), target.path(name))
+    for segment in names:
+        target.fs.rm_file(target.path(segment))
+    return Piece(table, -1, rows, [record], columns)
 
 
 def _record(root: Path, path: Path) -> FileRecord:
@@ -203,7 +265,7 @@ def connect(address: str, *, out_dir: Path) -> tuple[Client, Any]:
 
 def export(
     profile: Profile,
-    out: Path,
+    out: Path | str,
     fmt: Format,
     address: str,
     *,
@@ -213,62 +275,106 @@ def export(
     progress: Progress | None = None,
     say: Callable[[str], None] | None = None,
 ) -> DaskResult:
-    """Write ``profile``'s rows as ``fmt`` under ``out`` with the tasks on a Dask cluster,
-    all or nothing, with the manifest of the single-process export."""
+    """Write ``profile``'s rows as ``fmt`` under ``out`` (a directory the workers see at the
+    same path, or an fsspec URL they write to) with the tasks on a Dask cluster, all or
+    nothing, with the manifest of the single-process export."""
     if fmt not in FORMATS:
         raise UsageError(f"--dask writes {' or '.join(FORMATS)}, not {fmt}")
     started = time.perf_counter()
+    result = DaskResult(out=Path(), url=out) if isinstance(out, str) else DaskResult(out.resolve())
+
+    def run(root: str, scratch: Path) -> None:
+        job = (fmt, address, block_rows, segment_rows, progress, say, result)
+        _export(profile, root, scratch, *job)
+
+    if isinstance(out, str):
+        target = remote.open_url(out)
+        remote.check(target, force=force)
+        scratch = paths.outputs_dir() / "tmp"
+        scratch.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="dask-", dir=scratch) as tmp:
+            if force and remote.entries(target):
+                target.fs.rm(target.root, recursive=True)
+            try:
+                run(out, Path(tmp))
+                remote.upload(Path(tmp) / "manifest", target, force=False)
+            except BaseException:
+                with suppress(Exception):
+                    target.fs.rm(target.root, recursive=True)  # what the tasks uploaded
+                raise
+    else:
+        with outdir.staged(out, force=force) as staging:
+            run(str(staging), staging.parent)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _export(
+    profile: Profile,
+    root: str,
+    scratch: Path,
+    fmt: Format,
+    address: str,
+    block_rows: int,
+    segment_rows: int,
+    progress: Progress | None,
+    say: Callable[[str], None] | None,
+    result: DaskResult,
+) -> None:
+    """Run the tasks writing under ``root`` (a staging directory or a URL) and write the
+    manifest: into ``root`` itself if it is a directory, else into ``scratch``/manifest
+    for the caller to upload last. ``scratch`` holds the local cluster's own files."""
     ctx = plan.context(profile)
     totals = {spec.name: total for spec, total in plan.plan(ctx) if spec.generate is not None}
     order = seed_order(list(totals))
     todo = tasks(totals, fmt, segment_rows)
     profile_json = json.dumps(profile.model_dump(mode="json"))
-    result = DaskResult(out=out.resolve(), tasks=len(todo))
-    with outdir.staged(out, force=force) as staging:
-        scratch = staging.parent / f".{staging.name}.dask"
-        scratch.mkdir(exist_ok=True)
-        try:
-            client, cluster = connect(address, out_dir=scratch)
-        except BaseException:
-            shutil.rmtree(scratch, ignore_errors=True)
-            raise
-        try:
-            result.dashboard = str(client.dashboard_link or "")
-            result.workers = len(client.scheduler_info().get("workers", {}))
-            if say:
-                say(
-                    f"dask: {result.workers} workers, {len(todo)} tasks"
-                    + (f", dashboard {result.dashboard}" if result.dashboard else "")
-                )
-            empty = {t: ctx_columns(ctx, t) for t in order if totals[t] == 0}
-            pieces = _run(
-                client, profile_json, fmt, staging, todo, totals, empty, block_rows, progress
+    result.tasks = len(todo)
+    cluster_dir = scratch / f".dask-{uuid.uuid4().hex[:8]}"
+    cluster_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        client, cluster = connect(address, out_dir=cluster_dir)
+    except BaseException:
+        shutil.rmtree(cluster_dir, ignore_errors=True)
+        raise
+    try:
+        result.dashboard = str(client.dashboard_link or "")
+        result.workers = len(client.scheduler_info().get("workers", {}))
+        if say:
+            say(
+                f"dask: {result.workers} workers, {len(todo)} tasks"
+                + (f", dashboard {result.dashboard}" if result.dashboard else "")
             )
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
-            shutil.rmtree(scratch, ignore_errors=True)
-        for leftover in staging.rglob(f"*{ATTEMPT}*"):
+        empty = {t: ctx_columns(ctx, t) for t in order if totals[t] == 0}
+        pieces = _run(client, profile_json, fmt, root, todo, totals, empty, block_rows, progress)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+        shutil.rmtree(cluster_dir, ignore_errors=True)
+    if remote.is_url(root):
+        manifest_dir = scratch / "manifest"
+        manifest_dir.mkdir()
+    else:
+        manifest_dir = Path(root)
+        for leftover in manifest_dir.rglob(f"*{ATTEMPT}*"):
             leftover.unlink()  # attempts a dead worker left behind
         if fmt == "parquet":
             for table in order:
-                (staging / table).mkdir(exist_ok=True)  # as the single-process export has
-        columns = {
-            t: next((p.columns for p in pieces if p.table == t and p.columns), [])
-            or empty.get(t)
-            or ctx_columns(ctx, t)
-            for t in order
-        }
-        by_table: dict[str, list[FileRecord]] = {t: [] for t in order}
-        for piece in sorted(pieces, key=lambda p: (order.index(p.table), p.piece)):
-            by_table[piece.table] += piece.files
-        rows = {t: totals[t] for t in order}
-        records = manifest.write_whole(staging, fmt, profile, rows, columns, by_table, {})
-        result.files, result.bytes = len(records), sum(r.bytes for r in records)
+                (manifest_dir / table).mkdir(exist_ok=True)  # as the single-process export has
+    columns = {
+        t: next((p.columns for p in pieces if p.table == t and p.columns), [])
+        or empty.get(t)
+        or ctx_columns(ctx, t)
+        for t in order
+    }
+    by_table: dict[str, list[FileRecord]] = {t: [] for t in order}
+    for piece in sorted(pieces, key=lambda p: (order.index(p.table), p.piece)):
+        by_table[piece.table] += piece.files
+    rows = {t: totals[t] for t in order}
+    records = manifest.write_whole(manifest_dir, fmt, profile, rows, columns, by_table, {})
+    result.files, result.bytes = len(records), sum(r.bytes for r in records)
     result.rows = {t: sum(p.rows for p in pieces if p.table == t) for t in order}
-    result.seconds = time.perf_counter() - started
-    return result
 
 
 def ctx_columns(ctx: Context, table: str) -> list[str]:
@@ -282,7 +388,7 @@ def _run(
     client: Client,
     profile_json: str,
     fmt: Format,
-    root: Path,
+    root: str,
     todo: list[Task],
     totals: dict[str, int],
     empty: dict[str, list[str]],
@@ -301,7 +407,7 @@ def _run(
             run_task,
             profile_json,
             fmt,
-            str(root),
+            root,
             task,
             block_rows,
             key=key(f"{task.table}-{task.piece}"),
@@ -317,7 +423,7 @@ def _run(
             joins.append(
                 client.submit(
                     join_csv,
-                    str(root),
+                    root,
                     table,
                     empty.get(table, []),
                     *mine,

@@ -43,6 +43,7 @@ class ExportResult:
     formats: dict[str, FormatResult] = field(default_factory=dict)
     seconds: float = 0.0
     sign_in: list[tuple[str, str]] = field(default_factory=list)  # (role, e-mail)
+    url: str = ""  # where the files were uploaded, for an --out URL
 
     @property
     def total_rows(self) -> int:
