@@ -23,12 +23,15 @@ from pathlib import Path
 
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load import user_env
+
 
 def run_sampled(command: list[str]) -> tuple[float, float, float]:
     """Seconds, peak RSS of the process tree (MiB, summed) and of its largest process."""
     exe = Path(sys.executable).with_name("moeen-synth")
     t0 = time.perf_counter()
-    proc = subprocess.Popen([str(exe), *command, "--quiet"], stderr=subprocess.PIPE)
+    proc = subprocess.Popen([str(exe), *command, "--quiet"], stderr=subprocess.PIPE, env=user_env())
     root = psutil.Process(proc.pid)
     peak_sum = peak_one = 0.0
     while proc.poll() is None:

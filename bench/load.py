@@ -95,19 +95,22 @@ sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
+def user_env() -> dict[str, str]:
+    """The environment as a user runs the tool: with Python's bytecode cache (a shell that
+    turns it off makes every run compile the package again, about 0.15 s)."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run_measured(command: list[str]) -> tuple[float, int]:
     """Seconds and peak RSS (KiB) of ``command`` (moeen-synth's arguments) in a subprocess."""
     exe = Path(sys.executable).with_name("moeen-synth")
-    # As a user runs it: with Python's bytecode cache (a shell that turns it off makes
-    # every run compile the package again, about 0.15 s).
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     t0 = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", _PEAK_RSS, str(exe), *command],
         stderr=subprocess.PIPE,
         text=True,
         check=False,
-        env=env,
+        env=user_env(),
     )
     seconds = time.perf_counter() - t0
     *output, peak = done.stderr.strip().splitlines() or ["0"]
