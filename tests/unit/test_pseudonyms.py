@@ -161,6 +161,25 @@ def test_numbers_in_arabic_indic_digits_get_the_same_pseudonym_in_their_digits(
     assert typed not in out
 
 
+@given(
+    st.from_regex(
+        r"MRN[0-9]{8}|CLM-20[0-9]{2}-[0-9]{8}|INS[0-9]{7}|[A-Z]{2}[0-9]{6}", fullmatch=True
+    ),
+    st.sampled_from(["٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹"]),
+)
+def test_identifiers_of_letters_and_arabic_indic_digits_get_the_ascii_forms_pseudonym(
+    identifier: str, digits: str
+) -> None:
+    """MRN٠٠٠١٢٣٤٥ is MRN00012345 typed with Arabic-Indic digits: the same pseudonym, its
+    digits written back as they were typed."""
+    to_local = str.maketrans("0123456789", digits)
+    typed = identifier.translate(to_local)
+    expected_ascii = REWRITER.text.rewrite(pl.Series([f"x {identifier} y"])).item()[2:-2]
+    assert expected_ascii != identifier
+    out = REWRITER.text.rewrite(pl.Series([f"رقم الملف {typed}، شكرا"])).item()
+    assert out == f"رقم الملف {expected_ascii.translate(to_local)}، شكرا"
+
+
 def test_the_leak_check_reads_arabic_indic_digits(tmp_path: Path) -> None:
     leaked = tmp_path / "01_notifications.json"
     leaked.write_text('[{"message": "اتصل على ٠٥٠١٢٣٤٥٦٧"}]\n', encoding="utf-8")
