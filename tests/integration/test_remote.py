@@ -41,11 +41,13 @@ def test_an_export_to_a_url_is_the_local_export_and_loads_back(
     )
     assert done.exit_code == 0, done.output
     assert f"moeen-synth load {url}/parquet" in done.output
+    assert "uploaded 42/42 files" in done.output  # 20 + 20 data files, 2 manifests
     export_job.export(profiles.load("demo"), tmp_path / "local", ["parquet", "csv"])
     assert files(tmp_path / "bucket" / "demo") == files(tmp_path / "local")
 
-    done = runner.invoke(main, ["load", f"{url}/csv", "--dsn", fresh_dsn, "--quiet"])
+    done = runner.invoke(main, ["load", f"{url}/csv", "--dsn", fresh_dsn])
     assert done.exit_code == 0, done.output
+    assert "downloaded 20/20 files" in done.output  # those the manifest lists
     with psycopg.connect(fresh_dsn) as conn:
         assert validate(conn).ok
         assert conn.execute("SELECT count(*) FROM users").fetchone() == (10,)

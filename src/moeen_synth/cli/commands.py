@@ -112,9 +112,8 @@ def load_cmd(
 def _local_export(stack: ExitStack, where: str, quiet: bool) -> Path:
     """An export's directory: ``where`` itself, or a URL's files downloaded for the load."""
     if remote.is_url(where):
-        if not quiet:
-            options.out_console.print(f"downloading {where}")
-        return stack.enter_context(remote.downloaded(where))
+        say = None if quiet else options.out_console.print
+        return stack.enter_context(remote.downloaded(where, say))
     path = Path(where)
     if not path.is_dir():
         raise click.BadParameter(

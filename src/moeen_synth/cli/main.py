@@ -348,10 +348,8 @@ def _export(
             )
 
     if out is not None and remote.is_url(out):
-        with remote.uploading(out, force=force) as local:
+        with remote.uploading(out, force=force, say=None if quiet else out_console.print) as local:
             result = run(local, False)
-            if not quiet:
-                out_console.print(f"uploading {result.total_rows:,} rows' files to {out}")
         result.url = out
     else:
         result = run(Path(out) if out else export_job.default_out(prof, shard), force)

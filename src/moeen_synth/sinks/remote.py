@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ from moeen_synth.sinks.outdir import MANIFEST
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
+
+SAY_EVERY = 5.0  # seconds between progress lines of an upload or a download
 
 
 def is_url(text: str | Path) -> bool:
@@ -87,14 +90,19 @@ def check(remote: Remote, *, force: bool) -> None:
         )
 
 
-def upload(local: Path, remote: Remote, *, force: bool) -> None:
+def upload(
+    local: Path, remote: Remote, *, force: bool, say: Callable[[str], None] | None = None
+) -> None:
     """Copy the export in ``local`` to ``remote``: data files, then manifests. With
-    ``force``, what was there goes first (an object store cannot swap a prefix)."""
+    ``force``, what was there goes first (an object store cannot swap a prefix). ``say``
+    hears how far it got, every few seconds and at the end."""
     files = sorted(p for p in local.rglob("*") if p.is_file())
     ordered = [p for p in files if p.name != MANIFEST] + [p for p in files if p.name == MANIFEST]
+    total = sum(p.stat().st_size for p in files)
     if force and entries(remote):
         remote.fs.rm(remote.root, recursive=True)
     written: list[str] = []
+    sent, last = 0, time.monotonic()
     try:
         for made in {p.parent for p in files} | {local}:
             remote.fs.makedirs(remote.path(made.relative_to(local).as_posix()), exist_ok=True)
@@ -102,6 +110,13 @@ def upload(local: Path, remote: Remote, *, force: bool) -> None:
             target = remote.path(file.relative_to(local).as_posix())
             remote.fs.put_file(str(file), target)
             written.append(target)
+            sent += file.stat().st_size
+            if say and (len(written) == len(ordered) or time.monotonic() - last >= SAY_EVERY):
+                last = time.monotonic()
+                say(
+                    f"uploaded {len(written)}/{len(ordered)} files, "
+                    f"{sent / 1e6:,.1f}/{total / 1e6:,.1f} MB to {remote.url}"
+                )
     except BaseException:
         for target in reversed(written):
             with suppress(Exception):
@@ -110,7 +125,7 @@ def upload(local: Path, remote: Remote, *, force: bool) -> None:
 
 
 @contextmanager
-def uploading(url: str, *, force: bool) -> Iterator[Path]:
+def uploading(url: str, *, force: bool, say: Callable[[str], None] | None = None) -> Iterator[Path]:
     """A fresh local directory to export into (under outputs/); on success its files go
     to ``url``, and in any case it goes."""
     remote = open_url(url)
@@ -120,11 +135,11 @@ def uploading(url: str, *, force: bool) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="upload-", dir=scratch) as tmp:
         local = Path(tmp) / "export"
         yield local
-        upload(local, remote, force=force)
+        upload(local, remote, force=force, say=say)
 
 
 @contextmanager
-def downloaded(url: str) -> Iterator[Path]:
+def downloaded(url: str, say: Callable[[str], None] | None = None) -> Iterator[Path]:
     """The export at ``url`` in a local directory (under outputs/), removed on leaving.
     Only the manifest and the files it lists are fetched; their sha256 are checked by the
     reader of the manifest."""
@@ -143,13 +158,22 @@ def downloaded(url: str) -> Iterator[Path]:
     scratch.mkdir(parents=True, exist_ok=True)
     local = Path(tempfile.mkdtemp(prefix="download-", dir=scratch))
     try:
-        for name in data.get("files", {}):
+        listed: dict[str, Any] = data.get("files", {})
+        total = sum(int(meta.get("bytes", 0)) for meta in listed.values())
+        got, last = 0, time.monotonic()
+        for done, (name, meta) in enumerate(listed.items(), start=1):
             target = local / name
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 remote.fs.get_file(remote.path(name), str(target))
             except FileNotFoundError:
                 raise UsageError(f"{url}: {name} is in the manifest but not there") from None
+            got += int(meta.get("bytes", 0))
+            if say and (done == len(listed) or time.monotonic() - last >= SAY_EVERY):
+                last = time.monotonic()
+                say(
+                    f"downloaded {done}/{len(listed)} files, {got / 1e6:,.1f}/{total / 1e6:,.1f} MB"
+                )
         for table in data.get("tables", {}):
             if data.get("format") == "parquet":
                 (local / table).mkdir(exist_ok=True)
