@@ -58,7 +58,8 @@ def open_url(url: str) -> Remote:
     try:
         fs, root = fsspec.core.url_to_fs(url)
     except ImportError as exc:
-        raise UsageError(f"{url}: {exc}") from None
+        extra = " (pip install 'moeen-synth[s3]')" if url.startswith(("s3://", "s3a://")) else ""
+        raise UsageError(f"{url}: {exc}{extra}") from None
     except ValueError as exc:
         raise UsageError(f"{url}: {exc}") from None
     return Remote(url, fs, root)
