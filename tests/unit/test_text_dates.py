@@ -45,3 +45,25 @@ def test_rows_without_a_shift_and_impossible_dates_stay() -> None:
     moved = move_dates(texts, pl.Series([0, 2, 1])).to_list()
     assert moved == ["on 04 Aug 2025", "on 31 Feb 2025", "on 28 Jul 2025"]
     assert move_dates(texts, 0).to_list() == texts.to_list()
+
+
+@given(day=DAYS, weeks=st.integers(min_value=1, max_value=26))
+def test_numeric_dates_in_free_text_move_and_json_timestamps_are_left_to_their_keys(
+    day: int, weeks: int
+) -> None:
+    date = EPOCH_DAY + dt.timedelta(days=day)
+    back = date - dt.timedelta(weeks=weeks)
+    texts = pl.Series(
+        [
+            f"seen {date.isoformat()}, lab at {date.isoformat()}T10:30, "
+            f"next {date.strftime('%d/%m/%Y')}",
+            "CLM-2025-00001234 on 2025-13-45 and 31/02/2025, ref 12/2025",
+        ]
+    )
+    moved = move_dates(texts, weeks, numeric=True).to_list()
+    assert moved[0] == (
+        f"seen {back.isoformat()}, lab at {back.isoformat()}T10:30, "
+        f"next {back.strftime('%d/%m/%Y')}"
+    )
+    assert moved[1] == texts[1]  # no real date there
+    assert move_dates(texts, weeks).to_list() == texts.to_list()  # JSON: by its keys only
