@@ -1,5 +1,5 @@
-"""Helpers for tests: one md5 per table to compare two loads, psql on a file, a Supabase-shaped
-database, and the clinic profile at a chosen scale."""
+"""Helpers for tests: one md5 per table to compare two loads, the sha256 of every file of an
+export, psql on a file, a Supabase-shaped database, and the clinic profile at a chosen scale."""
 
 from __future__ import annotations
 
@@ -15,6 +15,17 @@ from moeen_synth import profile as profiles
 from moeen_synth.db.embedded import client_binary
 from moeen_synth.db.migrate import PLATFORM_TABLES
 from moeen_synth.profile import Profile
+
+
+def file_hashes(directory: Path) -> dict[str, str]:
+    """sha256 of every file under ``directory``, manifests included, by relative path."""
+    from moeen_synth.sinks.files import sha256_of
+
+    return {
+        p.relative_to(directory).as_posix(): sha256_of(p)
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
 
 
 def content_digest(dsn: str) -> dict[str, str]:

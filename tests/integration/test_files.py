@@ -25,24 +25,13 @@ from moeen_synth.jobs.load_files import ExportedFiles
 from moeen_synth.plan import Shard
 from moeen_synth.sinks import parquet
 from moeen_synth.sinks.sql import FILE_ORDER
-from tests.dbtools import content_digest, run_psql
+from tests.dbtools import content_digest, file_hashes, run_psql
 
 FORMATS: list[export_job.Format] = ["parquet", "sql", "csv"]
 
 
 def small(scale: int = 40, seed: int = 7) -> profiles.Profile:
     return profiles.load("clinic").with_overrides(scale=scale, seed=seed)
-
-
-def hashes(directory: Path) -> dict[str, str]:
-    """sha256 of every file under ``directory``, manifests included, by relative path."""
-    from moeen_synth.sinks.files import sha256_of
-
-    return {
-        p.relative_to(directory).as_posix(): sha256_of(p)
-        for p in sorted(directory.rglob("*"))
-        if p.is_file()
-    }
 
 
 def direct_load(dsn: str, prof: profiles.Profile) -> None:
@@ -74,13 +63,13 @@ def test_files_are_byte_identical_for_any_workers_and_chunk_size(
     for i, (workers, chunk) in enumerate(runs):
         out = tmp_path / f"run{i}"
         export_job.export(prof, out, FORMATS, workers=workers, block_rows=chunk)
-        seen.append(hashes(out))
+        seen.append(file_hashes(out))
     assert all(h == seen[0] for h in seen[1:])
     assert any(p.startswith("parquet/system_metrics/part-00006") for p in seen[0])
     for style in ("inserts",):
         a = export_job.export(prof, tmp_path / "i1", ["sql"], sql_style=style, block_rows=7)
         b = export_job.export(prof, tmp_path / "i2", ["sql"], sql_style=style, block_rows=999)
-        assert hashes(a.out) == hashes(b.out)
+        assert file_hashes(a.out) == file_hashes(b.out)
 
 
 def test_interleaved_exports_write_the_files_a_table_by_table_one_does(tmp_path: Path) -> None:
@@ -93,7 +82,7 @@ def test_interleaved_exports_write_the_files_a_table_by_table_one_does(tmp_path:
 
     assert prof.counts.appointments > 65_536
     for f in ("parquet", "csv"):
-        assert hashes(mixed.formats[f].directory) == hashes(plain.formats[f].directory)
+        assert file_hashes(mixed.formats[f].directory) == file_hashes(plain.formats[f].directory)
 
 
 def test_demo_sql_files_load_with_plain_psql_and_validate(
@@ -240,11 +229,11 @@ def test_non_empty_out_is_refused_unless_force_and_force_replaces(tmp_path: Path
 
     other = tmp_path / "other"
     export_job.export(prof, other, ["csv"])
-    first = hashes(other)
+    first = file_hashes(other)
     with pytest.raises(UsageError, match="--force"):
         export_job.export(prof, other, ["csv"])
     export_job.export(prof.with_overrides(seed=8), other, ["parquet"], force=True)
-    assert not (other / "patients.csv").exists() and hashes(other) != first
+    assert not (other / "patients.csv").exists() and file_hashes(other) != first
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other", "out"]
 
 

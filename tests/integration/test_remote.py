@@ -4,7 +4,6 @@ and nothing left of an upload that fails."""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from pathlib import Path
 
@@ -20,15 +19,7 @@ from moeen_synth.db.validate import validate
 from moeen_synth.errors import UsageError
 from moeen_synth.jobs import export as export_job
 from moeen_synth.sinks import remote
-
-
-def files(root: Path) -> dict[str, str]:
-    """sha256 of every file under ``root``, by relative path."""
-    return {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
+from tests.dbtools import file_hashes
 
 
 def test_an_export_to_a_url_is_the_local_export_and_loads_back(
@@ -43,7 +34,7 @@ def test_an_export_to_a_url_is_the_local_export_and_loads_back(
     assert f"moeen-synth load {url}/parquet" in done.output
     assert "uploaded 42/42 files" in done.output  # 20 + 20 data files, 2 manifests
     export_job.export(profiles.load("demo"), tmp_path / "local", ["parquet", "csv"])
-    assert files(tmp_path / "bucket" / "demo") == files(tmp_path / "local")
+    assert file_hashes(tmp_path / "bucket" / "demo") == file_hashes(tmp_path / "local")
 
     done = runner.invoke(main, ["load", f"{url}/csv", "--dsn", fresh_dsn])
     assert done.exit_code == 0, done.output
@@ -58,7 +49,7 @@ def test_an_export_to_a_url_is_the_local_export_and_loads_back(
     assert done.exit_code == 2 and "not empty" in done.output  # as a local --out
     done = runner.invoke(main, ["--profile", "demo", "--format", "csv", "--out", url, "--force"])
     assert done.exit_code == 0, done.output
-    assert files(tmp_path / "bucket" / "demo") == files(tmp_path / "local" / "csv")
+    assert file_hashes(tmp_path / "bucket" / "demo") == file_hashes(tmp_path / "local" / "csv")
 
 
 def test_a_prefix_that_is_no_export_is_never_replaced() -> None:
@@ -95,7 +86,7 @@ def test_an_upload_that_fails_removes_what_it_wrote(
     monkeypatch.setattr(type(target.fs), "put_file", put)
     remote.upload(local, target, force=False)
     written = [f.rsplit("/", 1)[-1] for f in target.fs.find(target.root)]
-    assert "manifest.json" in written and len(written) == len(files(local))
+    assert "manifest.json" in written and len(written) == len(file_hashes(local))
 
 
 def test_urls_that_cannot_be_read_are_refused_by_name(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from moeen_synth.cli import main
 from moeen_synth.db.validate import validate
 from moeen_synth.jobs import dask_export
 from moeen_synth.jobs import export as export_job
-from tests.dbtools import clinic
+from tests.dbtools import clinic, file_hashes
 
 s3fs = pytest.importorskip("s3fs")
 pytest.importorskip("moto")
@@ -83,14 +83,6 @@ def objects(prefix: str) -> dict[str, str]:
     }
 
 
-def files(root: Path) -> dict[str, str]:
-    return {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
-
-
 def test_dask_csv_to_s3_is_the_local_export_and_loads_back(
     bucket: str, tmp_path: Path, fresh_dsn: str
 ) -> None:
@@ -98,7 +90,7 @@ def test_dask_csv_to_s3_is_the_local_export_and_loads_back(
     result = dask_export.export(PROFILE, url, "csv", "local:2", segment_rows=4001)
     assert result.url == url
     local = export_job.export(PROFILE, tmp_path / "csv", ["csv"]).out
-    assert objects(f"{bucket}/clinic") == files(local)  # no segment left, manifest the same
+    assert objects(f"{bucket}/clinic") == file_hashes(local)  # no segment left, manifest the same
 
     done = CliRunner().invoke(main, ["load", url, "--dsn", fresh_dsn, "--quiet"])
     assert done.exit_code == 0, done.output

@@ -25,7 +25,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,11 +127,7 @@ def run_task(profile_json: str, fmt: Format, root: str, task: Task, block_rows: 
     target = remote.open_url(root)
     with tempfile.TemporaryDirectory(prefix="moeen-task-", dir=_worker_space()) as tmp:
         piece = _write_task(profile_json, fmt, Path(tmp), task, block_rows)
-        for made in Path(tmp).rglob("*"):
-            if made.is_file():
-                relative = made.relative_to(tmp).as_posix()
-                target.fs.makedirs(target.path(relative).rsplit("/", 1)[0], exist_ok=True)
-                target.fs.put_file(str(made), target.path(relative))
+        remote.upload(Path(tmp), target, force=False)
     return piece
 
 
@@ -195,11 +191,7 @@ def join_csv(root: str, table: str, empty: list[str], *pieces: Piece) -> Piece:
         # only after that): the file is whole.
         return Piece(table, -1, rows, [_record(base, final)], columns)
     temp = final.with_name(final.name + ATTEMPT + uuid.uuid4().hex + ".partial")
-    with temp.open("wb") as out:
-        out.write((",".join(columns) + "\n").encode("utf-8"))
-        for segment in segments:
-            with segment.open("rb") as handle:
-                shutil.copyfileobj(handle, out, 1 << 20)
+    _concatenate(temp, columns, [functools.partial(s.open, "rb") for s in segments])
     record = publish(base, temp, final)
     for segment in segments:
         segment.unlink(missing_ok=True)
@@ -220,16 +212,23 @@ def _join_remote(
             return Piece(table, -1, rows, [_record(Path(tmp), Path(tmp) / name)], columns)
     with tempfile.TemporaryDirectory(prefix="moeen-join-", dir=_worker_space()) as tmp:
         joined = Path(tmp) / name
-        with joined.open("wb") as out:
-            out.write((",".join(columns) + "\n").encode("utf-8"))
-            for segment in names:
-                with target.fs.open(target.path(segment), "rb") as handle:
-                    shutil.copyfileobj(handle, out, 1 << 20)
+        opens = [functools.partial(target.fs.open, target.path(n), "rb") for n in names]
+        _concatenate(joined, columns, opens)
         record = _record(Path(tmp), joined)
         target.fs.put_file(str(joined), target.path(name))
     for segment in names:
         target.fs.rm_file(target.path(segment))
     return Piece(table, -1, rows, [record], columns)
+
+
+def _concatenate(path: Path, columns: list[str], segments: Sequence[Callable[[], Any]]) -> None:
+    """A CSV file at ``path``: the header of ``columns``, then each segment (opened by
+    calling it, as a binary stream) in order."""
+    with path.open("wb") as out:
+        out.write((",".join(columns) + "\n").encode("utf-8"))
+        for segment in segments:
+            with segment() as handle:
+                shutil.copyfileobj(handle, out, 1 << 20)
 
 
 def _record(root: Path, path: Path) -> FileRecord:

@@ -32,6 +32,22 @@ if TYPE_CHECKING:
 SAY_EVERY = 5.0  # seconds between progress lines of an upload or a download
 
 
+class _Progress:
+    """Tells ``say`` how many files and MB are done, every SAY_EVERY seconds and at the end."""
+
+    def __init__(self, say: Callable[[str], None] | None, verb: str, where: str = "") -> None:
+        self.say, self.verb, self.where = say, verb, where
+        self.last = time.monotonic()
+
+    def __call__(self, done: int, files: int, sent: int, total: int) -> None:
+        if self.say and (done == files or time.monotonic() - self.last >= SAY_EVERY):
+            self.last = time.monotonic()
+            self.say(
+                f"{self.verb} {done}/{files} files, "
+                f"{sent / 1e6:,.1f}/{total / 1e6:,.1f} MB{self.where}"
+            )
+
+
 def is_url(text: str | Path) -> bool:
     """True for ``protocol://...``; a plain path is a local directory."""
     return isinstance(text, str) and "://" in text
@@ -103,7 +119,7 @@ def upload(
     if force and entries(remote):
         remote.fs.rm(remote.root, recursive=True)
     written: list[str] = []
-    sent, last = 0, time.monotonic()
+    sent, tell = 0, _Progress(say, "uploaded", f" to {remote.url}")
     try:
         for made in {p.parent for p in files} | {local}:
             remote.fs.makedirs(remote.path(made.relative_to(local).as_posix()), exist_ok=True)
@@ -112,12 +128,7 @@ def upload(
             remote.fs.put_file(str(file), target)
             written.append(target)
             sent += file.stat().st_size
-            if say and (len(written) == len(ordered) or time.monotonic() - last >= SAY_EVERY):
-                last = time.monotonic()
-                say(
-                    f"uploaded {len(written)}/{len(ordered)} files, "
-                    f"{sent / 1e6:,.1f}/{total / 1e6:,.1f} MB to {remote.url}"
-                )
+            tell(len(written), len(ordered), sent, total)
     except BaseException:
         for target in reversed(written):
             with suppress(Exception):
@@ -161,7 +172,7 @@ def downloaded(url: str, say: Callable[[str], None] | None = None) -> Iterator[P
     try:
         listed: dict[str, Any] = data.get("files", {})
         total = sum(int(meta.get("bytes", 0)) for meta in listed.values())
-        got, last = 0, time.monotonic()
+        got, tell = 0, _Progress(say, "downloaded")
         for done, (name, meta) in enumerate(listed.items(), start=1):
             target = local / name
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -170,11 +181,7 @@ def downloaded(url: str, say: Callable[[str], None] | None = None) -> Iterator[P
             except FileNotFoundError:
                 raise UsageError(f"{url}: {name} is in the manifest but not there") from None
             got += int(meta.get("bytes", 0))
-            if say and (done == len(listed) or time.monotonic() - last >= SAY_EVERY):
-                last = time.monotonic()
-                say(
-                    f"downloaded {done}/{len(listed)} files, {got / 1e6:,.1f}/{total / 1e6:,.1f} MB"
-                )
+            tell(done, len(listed), got, total)
         for table in data.get("tables", {}):
             if data.get("format") == "parquet":
                 (local / table).mkdir(exist_ok=True)

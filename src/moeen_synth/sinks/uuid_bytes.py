@@ -35,12 +35,22 @@ def _buffers(s: pl.Series) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]
     return starts, raw
 
 
+def _exact(
+    starts: npt.NDArray[np.int64], raw: npt.NDArray[np.uint8], width: int
+) -> npt.NDArray[np.uint8] | None:
+    """The rows as an (n, width) matrix if every row is exactly ``width`` bytes: a reshape."""
+    if not (np.diff(starts) == width).all():
+        return None
+    whole: npt.NDArray[np.uint8] = raw[starts[0] : starts[-1]].reshape(len(starts) - 1, width)
+    return whole
+
+
 def text_matrix(s: pl.Series, width: int) -> npt.NDArray[np.uint8]:
     """Each row's first ``width`` bytes of text as an (n, width) matrix; shorter rows and
     NULLs read past their end (their bytes are checked or masked by the caller)."""
     starts, raw = _buffers(s)
-    if (np.diff(starts) == width).all():  # every row exactly ``width`` bytes: a reshape
-        whole: npt.NDArray[np.uint8] = raw[starts[0] : starts[-1]].reshape(len(s), width)
+    whole = _exact(starts, raw, width)
+    if whole is not None:
         return whole
     raw = np.concatenate([raw, np.zeros(width, np.uint8)])
     index = np.minimum(starts[:-1, None] + np.arange(width), len(raw) - 1)
@@ -51,20 +61,17 @@ def text_matrix(s: pl.Series, width: int) -> npt.NDArray[np.uint8]:
 def uuid_bytes(s: pl.Series, null: npt.NDArray[np.bool_]) -> npt.NDArray[np.uint8]:
     """The (n, 16) bytes of a column of UUID texts; rows where ``null`` is set are
     arbitrary. Raises NotUuid naming the first value that is not a UUID."""
-    filled = s.fill_null(_ZERO) if null.any() else s
-    starts, raw = _buffers(filled)
-    if (np.diff(starts) == 36).all():
-        # The usual case, every row 36 bytes with its dashes in place: the hex digits
-        # gathered and decoded by bytes.fromhex (a third of the time of a lookup table).
-        text = raw[starts[0] : starts[-1]].reshape(len(s), 36)
-        if (text[:, _DASHES] == ord("-")).all():
-            try:
-                decoded = bytes.fromhex(text[:, _UUID_HEX].tobytes().decode("ascii"))
-            except ValueError:
-                pass  # a character that is no hex digit: found and named below
-            else:
-                if len(decoded) == 16 * len(s):  # fromhex skips spaces: none may be there
-                    return np.frombuffer(decoded, dtype=np.uint8).reshape(len(s), 16)
+    # The usual case, every row 36 bytes with its dashes in place: the hex digits gathered
+    # and decoded by bytes.fromhex (a third of the time of a lookup table).
+    text = _exact(*_buffers(s.fill_null(_ZERO) if null.any() else s), 36)
+    if text is not None and (text[:, _DASHES] == ord("-")).all():
+        try:
+            decoded = bytes.fromhex(text[:, _UUID_HEX].tobytes().decode("ascii"))
+        except ValueError:
+            pass  # a character that is no hex digit: found and named below
+        else:
+            if len(decoded) == 16 * len(s):  # fromhex skips spaces: none may be there
+                return np.frombuffer(decoded, dtype=np.uint8).reshape(len(s), 16)
     text = text_matrix(s, 36)
     lengths = s.str.len_bytes().fill_null(36).to_numpy()
     nibbles = _NIBBLE[text[:, _UUID_HEX]]
