@@ -143,7 +143,7 @@ def _worker_space() -> str | None:
 
 
 def _write_task(profile_json: str, fmt: Format, base: Path, task: Task, block_rows: int) -> Piece:
-    allocator.fixed_mmap_threshold()  # workers may start with glibc's sliding threshold off
+    allocator.configure_process()  # a worker may start with glibc's sliding threshold off
     ctx = _context(profile_json)
     spec = BY_NAME[task.table]
     attempt = ATTEMPT + uuid.uuid4().hex + ".partial"

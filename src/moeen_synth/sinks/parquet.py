@@ -61,19 +61,20 @@ _NUMERIC = re.compile(r"numeric\((\d+),(\d+)\)")
 
 
 def arrow_type(sql_type: str) -> pa.DataType:
+    """Text as large_string: what polars exports, so no column is copied again to fit."""
     if sql_type == "uuid":
         return pa.uuid()
     if m := _NUMERIC.fullmatch(sql_type):
         return pa.decimal128(int(m[1]), int(m[2]))
     return {
-        "jsonb": pa.json_(pa.string()),
+        "jsonb": pa.json_(pa.large_string()),
         "text[]": pa.list_(pa.string()),
         "integer": pa.int32(),
         "bigint": pa.int64(),
         "boolean": pa.bool_(),
         "date": pa.date32(),
         "timestamp with time zone": pa.timestamp("us", tz="UTC"),
-    }.get(sql_type, pa.string())
+    }.get(sql_type, pa.large_string())
 
 
 @functools.cache
@@ -124,7 +125,7 @@ def from_arrow(batch: pa.RecordBatch) -> pl.DataFrame:
             if field.type == pa.uuid():
                 uuids.append(field.name)
             column = column.storage if isinstance(column, pa.ExtensionArray) else column
-            column = column.cast(pa.binary() if field.name in uuids else pa.string())
+            column = column.cast(pa.binary() if field.name in uuids else pa.large_string())
         arrays.append(column)
     frame = pl.from_arrow(pa.RecordBatch.from_arrays(arrays, names=batch.schema.names))
     assert isinstance(frame, pl.DataFrame)
