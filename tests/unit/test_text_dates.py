@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
-from hypothesis import given
+from hijridate import Gregorian
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from moeen_synth.jobs.fixtures.text_dates import move_dates
@@ -67,3 +68,54 @@ def test_numeric_dates_in_free_text_move_and_json_timestamps_are_left_to_their_k
     )
     assert moved[1] == texts[1]  # no real date there
     assert move_dates(texts, weeks).to_list() == texts.to_list()  # JSON: by its keys only
+
+
+INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+LEVANTINE = (
+    "كانون الثاني شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين_الأول تشرين_الثاني كانون_الأول"
+)
+LEVANTINE_NAMES = [
+    name.replace("_", " ") for name in LEVANTINE.replace("كانون الثاني", "كانون_الثاني").split()
+]
+
+
+def _other_forms(date: dt.date) -> list[str]:
+    """The same day written in the forms beyond the platform's own."""
+    g = Gregorian(date.year, date.month, date.day)
+    h = g.to_hijri()
+    return [
+        f"الموعد و{date.day} {g.month_name('ar')} {date.year}م، شكراً",  # no Hijri date
+        f"الموعد {date.day} {g.month_name('ar')} {date.year}".translate(INDIC),
+        f"في {date.day} {LEVANTINE_NAMES[date.month - 1]} {date.year}",
+        f"الموافق {h.day} {h.month_name('ar')} {h.year} هـ".translate(INDIC),
+        f"{arabic_date((date - EPOCH_DAY).days)}".translate(INDIC),
+        f"Seen {date.day} {date.strftime('%B')} {date.year}; next {date.strftime('%B')} "
+        f"{date.day}, {date.year}.",
+        f"التاريخ {date.strftime('%d/%m/%Y')}".translate(PERSIAN),
+        f"بتاريخ {date.isoformat()}".translate(INDIC),
+    ]
+
+
+@given(day=DAYS, weeks=st.integers(min_value=1, max_value=26))
+def test_other_spellings_and_digit_scripts_move_in_their_own_form(day: int, weeks: int) -> None:
+    date = EPOCH_DAY + dt.timedelta(days=day)
+    back = date - dt.timedelta(weeks=weeks)
+    assume(5 not in (date.month, back.month))  # "May" is short and full: read as short
+    moved = move_dates(pl.Series(_other_forms(date)), weeks, numeric=True).to_list()
+    assert moved == _other_forms(back)
+
+
+def test_a_hijri_month_keeps_its_spelling() -> None:
+    texts = pl.Series(["حتى ١٠ ذي الحجة ١٤٤٦هـ", "منذ 12 ربيع الآخر 1446 هـ"])
+    moved = move_dates(texts, 1).to_list()
+    assert moved == ["حتى ٣ ذي الحجة ١٤٤٦هـ", "منذ 5 ربيع الآخر 1446 هـ"]
+
+
+def test_a_day_inside_a_longer_number_or_an_impossible_date_stays() -> None:
+    texts = pl.Series(
+        ["رقم 114 أغسطس 2025", "30 صفر 1447هـ", "٣١/٠٢/٢٠٢٥", "ref 114 Aug 2025", "في 4 شباط"]
+    )
+    moved = move_dates(texts, 1, numeric=True).to_list()
+    assert moved[0] == "رقم 114 أغسطس 2025"  # not 4 (or 14) of August
+    assert moved[1:] == texts.to_list()[1:]
