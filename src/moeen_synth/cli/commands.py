@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from contextlib import ExitStack, nullcontext
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +16,14 @@ import psycopg
 from moeen_synth import auth_users, catalogue
 from moeen_synth.cli import options
 from moeen_synth.cli.logfile import logged
-from moeen_synth.cli.main import main
+from moeen_synth.cli.main import main, run_load
 from moeen_synth.cli.output import (
     print_backups,
     print_loaded,
     print_report,
-    print_target,
     report_json,
     say_backup,
 )
-from moeen_synth.cli.progress import LoadProgress
 from moeen_synth.db import connect as dbconnect
 from moeen_synth.db import migrate as migrations
 from moeen_synth.db.embedded import client_binary
@@ -33,7 +31,6 @@ from moeen_synth.db.target import Target
 from moeen_synth.db.validate import validate
 from moeen_synth.errors import MoeenSynthError
 from moeen_synth.jobs import backups, lifecycle
-from moeen_synth.jobs import load as load_job
 from moeen_synth.jobs.load_files import ExportedFiles
 from moeen_synth.sinks import remote
 
@@ -76,35 +73,18 @@ def load_cmd(
         local = [_local_export(fetched, d, quiet) for d in directories]
         files = ExportedFiles.open(local)
         accounts = auth_users.wanted(files.profile, auth_password)
-        target = dbconnect.resolve(options.dsn_of(ctx, dsn))
-        if not quiet:
-            print_target(target)
-        reporter = LoadProgress() if not quiet else None
-        with (
-            logged("load", target.display, quiet=quiet),
-            dbconnect.connect(
-                target,
-                autocommit=True,
-                create=True,
-                say=None if quiet else options.out_console.print,
-            ) as conn,
-            reporter or nullcontext(),
-        ):
-            step = backups.destructive_step(conn, truncate=truncate, migrate=not no_migrate)
-            if step and not no_backup:
-                say_backup(backups.backup(conn, target, step))
-            result = load_job.load(
-                conn,
-                files.profile,
-                mode="truncate" if truncate else "refuse",
-                no_migrate=no_migrate,
-                progress=reporter,
-                source=files,
-                accounts=accounts,
-                with_auth=with_auth,
-                streams=streams,
-                connect=lambda: dbconnect.connect(target),
-            )
+        result = run_load(
+            dbconnect.resolve(options.dsn_of(ctx, dsn)),
+            files.profile,
+            mode="truncate" if truncate else "refuse",
+            no_migrate=no_migrate,
+            no_backup=no_backup,
+            quiet=quiet,
+            accounts=accounts,
+            with_auth=with_auth,
+            streams=streams,
+            source=files,
+        )
     if not quiet:
         print_loaded(result, accounts)
 

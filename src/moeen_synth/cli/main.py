@@ -36,6 +36,7 @@ from moeen_synth.cli.output import (
 )
 from moeen_synth.cli.progress import LoadProgress
 from moeen_synth.db import connect as dbconnect
+from moeen_synth.db.target import Target
 from moeen_synth.jobs import backups, dask_export
 from moeen_synth.jobs import export as export_job
 from moeen_synth.jobs import load as load_job
@@ -279,6 +280,46 @@ def _load(
     streams: int | None,
 ) -> None:
     target = dbconnect.resolve(dsn)
+    result = run_load(
+        target,
+        prof,
+        mode=mode,
+        no_migrate=no_migrate,
+        no_backup=no_backup,
+        quiet=quiet,
+        accounts=accounts,
+        with_auth=with_auth,
+        streams=streams,
+        workers=workers,
+        block_rows=chunk_size,
+    )
+    if quiet:
+        return
+    if result.migrated:
+        out_console.print(f"migrated: {', '.join(result.migrated)}")
+    elif result.schema_state == "platform":
+        out_console.print(
+            "schema: made by other means (no migration record); loaded without migrating"
+        )
+    print_loaded(result, accounts)
+    print_connect_hint(target)
+
+
+def run_load(
+    target: Target,
+    prof: profiles.Profile,
+    *,
+    mode: load_job.Mode,
+    no_migrate: bool,
+    no_backup: bool,
+    quiet: bool,
+    accounts: auth_users.Accounts | None,
+    with_auth: bool,
+    streams: int | None,
+    **source: Any,
+) -> load_job.LoadResult:
+    """One load as both commands run it (generated rows, or exported files as ``source``):
+    logged, with progress, a backup before a destructive step unless ``no_backup``."""
     if not quiet:
         print_target(target)
     reporter = LoadProgress() if not quiet else None
@@ -292,29 +333,18 @@ def _load(
         step = backups.destructive_step(conn, truncate=mode == "truncate", migrate=not no_migrate)
         if step and not no_backup:
             say_backup(backups.backup(conn, target, step))
-        result = load_job.load(
+        return load_job.load(
             conn,
             prof,
             mode=mode,
             no_migrate=no_migrate,
             progress=reporter,
-            workers=workers,
-            block_rows=chunk_size,
             accounts=accounts,
             with_auth=with_auth,
             streams=streams,
             connect=lambda: dbconnect.connect(target),
+            **source,
         )
-    if quiet:
-        return
-    if result.migrated:
-        out_console.print(f"migrated: {', '.join(result.migrated)}")
-    elif result.schema_state == "platform":
-        out_console.print(
-            "schema: made by other means (no migration record); loaded without migrating"
-        )
-    print_loaded(result, accounts)
-    print_connect_hint(target)
 
 
 def _export(
