@@ -4,8 +4,10 @@ the rules in ``checks``; a report with per-table row counts."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +73,12 @@ def last_as_of(conn: psycopg.Connection[Any]) -> dt.datetime | None:
     return found[0] if found and found[1] is not False else None
 
 
+# Memory for the checks' hash joins and aggregates: at PostgreSQL's default of 4 MB the
+# joins of load-1m's big tables spill to disk in 8 batches. Raised for the checks only, and
+# never lowered.
+CHECK_WORK_MEM = "64MB"
+
+
 def run_checks(
     conn: psycopg.Connection[Any],
     as_of: dt.datetime | None,
@@ -79,38 +87,58 @@ def run_checks(
     """Each check's count of offending rows (None: skipped), in ``checks.CHECKS`` order;
     ``step(what, done, total)`` before each query, since at load-10m they take minutes.
 
-    The rules over one table's own columns are counted in one scan of it; a foreign key's
-    orphans are not looked for where a validated constraint already excludes them."""
+    The parts of all checks over one scan are counted in one pass over it (``db.check``); a
+    foreign key's orphans are not looked for where a validated constraint excludes them."""
     counts: list[int | None] = [None] * len(checks.CHECKS)
     held = validated_foreign_keys(conn)
-    by_table: dict[str, list[int]] = {}
-    alone: list[int] = []
+    by_scan: dict[str, list[tuple[int, str]]] = {}
     for i, check in enumerate(checks.CHECKS):
         if check.needs_as_of and as_of is None:
             continue
+        counts[i] = 0
         if check.foreign_key is not None and check.foreign_key in held:
-            counts[i] = 0
-        elif check.table is not None:
-            by_table.setdefault(check.table, []).append(i)
-        else:
-            alone.append(i)
-    queries = [
-        (
-            f"{table}: {len(group)} rules in one scan",
-            "SELECT "
-            + ", ".join(f"count(*) FILTER (WHERE {checks.CHECKS[i].where})" for i in group)
-            + f" FROM {table}",
-            group,
-        )
-        for table, group in by_table.items()
-    ] + [(checks.CHECKS[i].name, checks.CHECKS[i].sql, [i]) for i in alone]
-    for done, (what, query, places) in enumerate(queries):
-        if step:
-            step(what, done, len(queries))
-        row = conn.execute(query.encode(), {"as_of": as_of}).fetchone()
-        for place, value in zip(places, row or [0] * len(places), strict=True):
-            counts[place] = int(value)
+            continue
+        for part in check.parts:
+            by_scan.setdefault(part.scan, []).append((i, part.where))
+    with _work_mem(conn, CHECK_WORK_MEM):
+        for done, (scan, group) in enumerate(by_scan.items()):
+            if len(group) == 1:
+                what = checks.CHECKS[group[0][0]].name
+                query = f"SELECT count(*) FROM {scan} WHERE {group[0][1]}"
+            else:
+                what = f"{len(group)} rules in one pass over {_tables(scan)}"
+                filters = ", ".join(f"count(*) FILTER (WHERE {where})" for _, where in group)
+                query = f"SELECT {filters} FROM {scan}"
+            if step:
+                step(what, done, len(by_scan))
+            row = conn.execute(query.encode(), {"as_of": as_of}).fetchone()
+            for (place, _), value in zip(group, row or [0] * len(group), strict=True):
+                counts[place] = (counts[place] or 0) + int(value)
     return [(check.name, counts[i]) for i, check in enumerate(checks.CHECKS)]
+
+
+def _tables(scan: str) -> str:
+    """The tables a scan reads by name (not those of its subqueries), for progress."""
+    words = scan.split()
+    named = [words[0]] + [w for j, w in itertools.pairwise(words) if j == "JOIN"]
+    return ", ".join(w for w in named if not w.startswith("("))
+
+
+@contextmanager
+def _work_mem(conn: psycopg.Connection[Any], at_least: str) -> Iterator[None]:
+    """work_mem raised to ``at_least`` for the block, then as it was (a failed transaction
+    undoes the change itself)."""
+    row = conn.execute(
+        "SELECT current_setting('work_mem'), "
+        "pg_size_bytes(current_setting('work_mem')) < pg_size_bytes(%s)",
+        (at_least,),
+    ).fetchone()
+    if row is None or not row[1]:
+        yield
+        return
+    conn.execute("SELECT set_config('work_mem', %s, false)", (at_least,))
+    yield
+    conn.execute("SELECT set_config('work_mem', %s, false)", (row[0],))
 
 
 def validated_foreign_keys(conn: psycopg.Connection[Any]) -> set[tuple[str, str, str, str]]:
