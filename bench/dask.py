@@ -60,10 +60,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tmp", help="directory for the files (default: system temp)")
     args = parser.parse_args()
-    setups = [("one process", [])] + [
+    setups: list[tuple[str, list[str]]] = [("one process", [])] + [
         (f"dask local:{n}", ["--dask", f"local:{n}"]) for n in args.workers
     ]
-    results = {}
+    results: dict[str, list[tuple[float, float, float]]] = {}
     rows = 0
     with tempfile.TemporaryDirectory(prefix="moeen-bench-dask-", dir=args.tmp) as tmp:
         out = Path(tmp) / "out"
