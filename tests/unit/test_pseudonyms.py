@@ -76,6 +76,20 @@ def test_a_name_inside_a_longer_word_is_kept() -> None:
     assert out == f"{name}ه {MAPPING[name]}"
 
 
+def test_text_takes_the_names_known_when_its_batch_started() -> None:
+    """A batch rewritten on another thread takes the name patterns of its start: a name
+    learned meanwhile (from a later batch) does not change it; the next batch has it."""
+    rewriter = Rewriter(KEY, vocab.load(), policy.load(), dt.date(2026, 1, 1))
+    before = rewriter.text.name_patterns()
+    rewriter.learn_names(pl.Series(["Zyxwvutq Qwertzuy"]))  # parts no vocabulary holds
+    after = rewriter.text.name_patterns()
+    text = pl.Series(["Dear Zyxwvutq, welcome"])
+    assert rewriter.strings("text", text, before).item() == "Dear Zyxwvutq, welcome"
+    pseudonym = rewriter.names.mapping["Zyxwvutq"]
+    assert rewriter.strings("text", text, after).item() == f"Dear {pseudonym}, welcome"
+    assert "Zyxwvutq" not in before.forms and "Zyxwvutq" in after.forms
+
+
 WORDS = st.one_of(
     st.sampled_from(SINGLE),
     st.sampled_from(["the", "visit", "في", "موعد", "1:00", "320.00", "2025-03-01"]),
