@@ -136,7 +136,10 @@ def _affine(seed: int, names: tuple[object, ...], n: int) -> tuple[int, int]:
 def quota_position(seed: int, *names: object, idx: npt.ArrayLike, n: int) -> I64:
     """Members' positions in the order a quota cuts into categories (category 0 first)."""
     mult, shift = _affine(seed, names, n)
-    result: I64 = (np.asarray(idx, dtype=np.int64) % n * mult + shift) % n
+    i = np.asarray(idx, dtype=np.int64)
+    # idx * mult (< n * n) cannot overflow below 2**31 members, and is congruent to
+    # idx % n * mult: one integer division per member instead of two (the slowest step).
+    result: I64 = (i * mult + shift) % n if n < 1 << 31 else (i % n * mult + shift) % n
     return result
 
 
