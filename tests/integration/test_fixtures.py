@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -279,6 +280,31 @@ def test_every_row_refuses_a_careless_policy_and_keeps_nothing(source: str, tmp_
     with pytest.raises(verify.LeakError, match=r"users.*users\.email"):
         fixtures.whole.make(source, KEY_A, tmp_path / "all", ["parquet"], careless, check=True)
     assert not list(tmp_path.iterdir())  # nothing kept, no partial directory either
+
+
+def test_every_row_stopped_by_a_failure_midway_keeps_nothing(
+    source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A column that fails while later batches are being transformed and earlier ones
+    written: the error comes out, and no file, directory or thread is left behind."""
+    strings = fixtures.rewrite.Rewriter.strings
+    calls = {"n": 0}
+
+    def failing(self: Any, action: str, values: pl.Series, *args: Any) -> pl.Series:
+        if action == "text" and values.name == "message":
+            calls["n"] += 1
+            if calls["n"] == 3:  # notifications' third batch: tables and batches before it done
+                raise RuntimeError("a column failed")
+        return strings(self, action, values, *args)
+
+    monkeypatch.setattr(fixtures.rewrite.Rewriter, "strings", failing)
+    monkeypatch.setattr(fixtures.whole, "BATCH_BYTES", 64 << 10)  # many small batches
+    threads = set(threading.enumerate())
+    with pytest.raises(RuntimeError, match="a column failed"):
+        fixtures.whole.make(source, KEY_A, tmp_path / "all", ["parquet", "csv"], check=False)
+    assert calls["n"] >= 3  # batches in flight may have started one more
+    assert not list(tmp_path.iterdir())  # nothing kept, no partial directory either
+    assert set(threading.enumerate()) <= threads  # the pool, reader and writer have stopped
 
 
 def test_every_row_refuses_an_unknown_column_before_writing(
