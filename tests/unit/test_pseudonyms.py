@@ -8,6 +8,7 @@ import re
 import uuid
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import assume, given
@@ -200,3 +201,12 @@ def test_the_leak_check_reads_arabic_indic_digits(tmp_path: Path) -> None:
     written = {"patients": pl.DataFrame({"phone": ["0501234567"]})}
     with pytest.raises(verify.LeakError, match=r"01_notifications\.json line 1"):
         verify.check_files([leaked], ["0501234567"], written)
+
+
+@given(st.lists(st.lists(st.integers(0, 50), max_size=40), max_size=30))
+def test_a_hash_set_holds_the_distinct_hashes_of_all_its_batches(batches: list[list[int]]) -> None:
+    gathered = verify.HashSet(min_fold=8)  # folds often
+    for batch in batches:
+        gathered.add(np.array(batch, dtype=np.uint64))
+    every = [h for batch in batches for h in batch]
+    assert gathered.sorted().tolist() == sorted(set(every))
