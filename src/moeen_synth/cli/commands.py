@@ -13,7 +13,7 @@ from typing import Any
 import click
 import psycopg
 
-from moeen_synth import auth_users, catalogue
+from moeen_synth import catalogue
 from moeen_synth.cli import options
 from moeen_synth.cli.logfile import logged
 from moeen_synth.cli.main import main, run_load
@@ -28,10 +28,7 @@ from moeen_synth.db import connect as dbconnect
 from moeen_synth.db import migrate as migrations
 from moeen_synth.db.embedded import client_binary
 from moeen_synth.db.target import Target
-from moeen_synth.db.validate import validate
 from moeen_synth.errors import MoeenSynthError
-from moeen_synth.jobs import backups, lifecycle
-from moeen_synth.jobs.load_files import ExportedFiles
 from moeen_synth.sinks import remote
 
 __all__ = ["main"]  # the command group, with the subcommands below added to it
@@ -69,6 +66,9 @@ def load_cmd(
     refused by name. Give all N shard directories of a sharded export to load them together.
     The load is one transaction, validated before it commits, like the main job.
     """
+    from moeen_synth import auth_users
+    from moeen_synth.jobs.load_files import ExportedFiles
+
     with ExitStack() as fetched:
         local = [_local_export(fetched, d, quiet) for d in directories]
         files = ExportedFiles.open(local)
@@ -114,6 +114,8 @@ def _local_export(stack: ExitStack, where: str, quiet: bool) -> Path:
 def migrate_cmd(ctx: click.Context, dsn: str | None, dry_run: bool, no_backup: bool) -> None:
     """Apply pending schema migrations (schema/NNNN_*.up.sql) in order, after a backup of a
     database that holds rows."""
+    from moeen_synth.jobs import backups
+
     target = dbconnect.resolve(options.dsn_of(ctx, dsn))
     with dbconnect.connect(
         target, autocommit=True, create=not dry_run, say=options.out_console.print
@@ -168,6 +170,8 @@ def rollback_cmd(
     Rows moeen-synth loaded go first, in the same transaction: all or nothing. Asks for
     confirmation unless --yes; a run without a terminal must give --yes. A schema made by
     the platform's own SQL has no migrations: --all drops its objects instead."""
+    from moeen_synth.jobs import backups, lifecycle
+
     if everything and to is not None:
         raise click.UsageError("--all and --to exclude each other")
     target = dbconnect.resolve(options.dsn_of(ctx, dsn))
@@ -202,6 +206,8 @@ def _drop_platform(
     conn: psycopg.Connection[Any], target: Target, everything: bool, no_backup: bool, yes: bool
 ) -> None:
     """rollback on a schema made by other means: only with --all, dropping its objects."""
+    from moeen_synth.jobs import backups, lifecycle
+
     if not everything:
         raise MoeenSynthError(
             f"{target.display} has the platform's tables but no record of moeen-synth's "
@@ -229,6 +235,8 @@ def _drop_platform(
 def backups_cmd(ctx: click.Context) -> None:
     """List the backups under outputs/backups/: when, of which database, before which
     step, how many rows, how large."""
+    from moeen_synth.jobs import backups
+
     print_backups(backups.listing())
 
 
@@ -245,6 +253,9 @@ def restore_cmd(
     """Restore BACKUP (a file `moeen-synth backups` lists) into the target in one
     transaction, then validate it. What the backup holds replaces what is there; a target
     holding rows is backed up first."""
+    from moeen_synth.db.validate import validate
+    from moeen_synth.jobs import backups
+
     backups.check_readable(backup)
     target = dbconnect.resolve(options.dsn_of(ctx, dsn))
     with dbconnect.connect(
@@ -286,6 +297,8 @@ def validate_cmd(ctx: click.Context, dsn: str | None, no_schema: bool, as_json: 
 
     Exit status: 0 valid; 1 a difference or a failed check; 3 valid but the generated
     tables hold no rows (load the demo with `moeen-synth --profile demo`)."""
+    from moeen_synth.db.validate import validate
+
     target = dbconnect.resolve(options.dsn_of(ctx, dsn))
     with dbconnect.connect(target, autocommit=True) as conn:
         options.require_platform(
@@ -323,6 +336,8 @@ def url_cmd(ctx: click.Context, dsn: str | None) -> None:
 @options.reports_errors
 def psql_cmd(ctx: click.Context, dsn: str | None, psql_args: tuple[str, ...]) -> None:
     """Open psql on the target; extra arguments go to psql (e.g. -c 'select 1')."""
+    from moeen_synth.jobs import backups
+
     target = dbconnect.resolve(options.dsn_of(ctx, dsn))
     exe = client_binary("psql") if client_binary("psql").exists() else shutil.which("psql")
     if exe is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,7 +14,10 @@ from moeen_synth.cli.main import main
 from moeen_synth.cli.progress import LoadProgress
 from moeen_synth.db import connect as dbconnect
 from moeen_synth.errors import UsageError
-from moeen_synth.jobs import fixtures as fixtures_job
+from moeen_synth.formats import FIXTURE_FORMATS
+
+if TYPE_CHECKING:
+    from moeen_synth.jobs.fixtures.policy import Policy
 
 
 @main.command("fixtures")
@@ -50,7 +54,7 @@ from moeen_synth.jobs import fixtures as fixtures_job
 @click.option(
     "--format",
     "formats",
-    type=click.Choice(fixtures_job.FORMATS),
+    type=click.Choice(FIXTURE_FORMATS),
     multiple=True,
     help="json (one file per table, in foreign-key order), sql (for psql, into an empty "
     "migrated schema), parquet or csv (the export encodings), supabase (a supabase/ folder: "
@@ -111,6 +115,8 @@ def fixtures_cmd(
     --all writes every row of every table instead, streamed to Parquet or CSV files that
     `moeen-synth load` reads back (scanned for leaks with --verify).
     """
+    from moeen_synth.jobs import fixtures as fixtures_job
+
     rules = fixtures_job.policy.load(policy_file)
     target = dbconnect.resolve(source or options.dsn_of(ctx, None))
     if check_policy:
@@ -164,10 +170,12 @@ def _whole(
     key: bytes,
     formats: tuple[str, ...],
     out: Path | None,
-    rules: fixtures_job.policy.Policy,
+    rules: Policy,
     force: bool,
     check: bool,
 ) -> None:
+    from moeen_synth.jobs import fixtures as fixtures_job
+
     chosen = list(formats or ("parquet",))
     wrong = [f for f in chosen if f not in fixtures_job.whole.FORMATS]
     if wrong:

@@ -6,13 +6,11 @@ from __future__ import annotations
 import sys
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.markup import escape
 
-from moeen_synth import auth_users, plan
-from moeen_synth import profile as profiles
 from moeen_synth.cli.logfile import logged
 from moeen_synth.cli.options import (
     auth_options,
@@ -36,13 +34,17 @@ from moeen_synth.cli.output import (
 )
 from moeen_synth.cli.progress import LoadProgress
 from moeen_synth.db import connect as dbconnect
-from moeen_synth.db.target import Target
-from moeen_synth.jobs import backups, dask_export
-from moeen_synth.jobs import export as export_job
-from moeen_synth.jobs import load as load_job
-from moeen_synth.plan import Shard
+from moeen_synth.formats import BLOCK_ROWS, EXPORT_FORMATS, ExportFormat
 from moeen_synth.sinks import remote
-from moeen_synth.sinks.sql import Style
+
+# The jobs are imported where a command runs them: importing them all took most of a second
+# of every command, --help included.
+if TYPE_CHECKING:
+    from moeen_synth import auth_users
+    from moeen_synth import profile as profiles
+    from moeen_synth.db.target import Target
+    from moeen_synth.jobs import load as load_job
+    from moeen_synth.sinks.sql import Style
 
 
 class Commands(click.Group):
@@ -112,14 +114,14 @@ class Commands(click.Group):
 @click.option(
     "--chunk-size",
     type=click.IntRange(min=1),
-    default=plan.BLOCK_ROWS,
+    default=BLOCK_ROWS,
     show_default=True,
     help="Rows per generated block; output is the same for any.",
 )
 @click.option(
     "--format",
     "formats",
-    type=click.Choice(export_job.FORMATS),
+    type=click.Choice(EXPORT_FORMATS),
     multiple=True,
     help="Write files instead of loading a database: parquet, sql, csv or supabase (a "
     "supabase/ folder of migrations and INSERT-only seed files for the Supabase CLI); repeat "
@@ -180,7 +182,7 @@ def main(
     streams: int | None,
     workers: int,
     chunk_size: int,
-    formats: tuple[export_job.Format, ...],
+    formats: tuple[ExportFormat, ...],
     out: str | None,
     force: bool,
     shard: str | None,
@@ -218,6 +220,10 @@ def main(
         raise click.UsageError("--truncate and --append exclude each other")
     if append and streams is not None and streams > 1:
         raise click.UsageError("--streams above 1 fills empty tables; not with --append")
+    from moeen_synth import auth_users
+    from moeen_synth import profile as profiles
+    from moeen_synth.jobs import dask_export
+
     prof = profiles.load(profile_name).with_overrides(seed=seed, scale=scale)
     if formats:
         database_only = {
@@ -320,6 +326,9 @@ def run_load(
 ) -> load_job.LoadResult:
     """One load as both commands run it (generated rows, or exported files as ``source``):
     logged, with progress, a backup before a destructive step unless ``no_backup``."""
+    from moeen_synth.jobs import backups
+    from moeen_synth.jobs import load as load_job
+
     if not quiet:
         print_target(target)
     reporter = LoadProgress() if not quiet else None
@@ -349,7 +358,7 @@ def run_load(
 
 def _export(
     prof: profiles.Profile,
-    formats: list[export_job.Format],
+    formats: list[ExportFormat],
     out: str | None,
     force: bool,
     shard_text: str | None,
@@ -359,6 +368,9 @@ def _export(
     quiet: bool,
     accounts: auth_users.Accounts | None,
 ) -> None:
+    from moeen_synth.jobs import export as export_job
+    from moeen_synth.plan import Shard
+
     shard = Shard.parse(shard_text) if shard_text else Shard()
     reporter = LoadProgress() if not quiet else None
 
@@ -397,6 +409,10 @@ def _export_on_dask(
     chunk_size: int,
     quiet: bool,
 ) -> None:
+    from moeen_synth.jobs import dask_export
+    from moeen_synth.jobs import export as export_job
+    from moeen_synth.plan import Shard
+
     assert fmt in dask_export.FORMATS
     directory: Path | str = export_job.default_out(prof, Shard())
     if out:

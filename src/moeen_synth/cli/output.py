@@ -5,25 +5,28 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from rich.table import Table
 
-from moeen_synth.auth_users import Accounts
 from moeen_synth.cli.options import out_console
-from moeen_synth.db.statistics import Statistics
-from moeen_synth.db.validate import Report
-from moeen_synth.jobs.backups import Backup
-from moeen_synth.jobs.dask_export import DaskResult
-from moeen_synth.jobs.export import ExportResult
-from moeen_synth.jobs.load import LoadResult
-from moeen_synth.jobs.load_files import LOADABLE
-from moeen_synth.plan import Shard
-from moeen_synth.sinks.supabase import config_lines
+
+if TYPE_CHECKING:  # the jobs are imported by the commands that run them (formats.py)
+    from moeen_synth.auth_users import Accounts
+    from moeen_synth.db.statistics import Statistics
+    from moeen_synth.db.validate import Report
+    from moeen_synth.jobs.backups import Backup
+    from moeen_synth.jobs.dask_export import DaskResult
+    from moeen_synth.jobs.export import ExportResult
+    from moeen_synth.jobs.load import LoadResult
+    from moeen_synth.plan import Shard
 
 
 def print_export(result: ExportResult, shard: Shard, accounts: Accounts | None = None) -> None:
+    from moeen_synth.jobs.load_files import LOADABLE
+    from moeen_synth.sinks.supabase import config_lines
+
     table = Table(
         title=f"wrote {result.total_rows:,} rows"
         + ("" if shard.whole else f" (shard {shard})")

@@ -9,11 +9,9 @@ from pathlib import Path
 import click
 
 from moeen_synth import paths
-from moeen_synth import profile as profiles
 from moeen_synth.cli import options
 from moeen_synth.cli.main import main
 from moeen_synth.db import connect as dbconnect
-from moeen_synth.jobs import report as report_job
 
 
 @main.command("report")
@@ -66,6 +64,9 @@ def report_cmd(
     """
     if directory is not None and dsn is not None:
         raise click.UsageError("give a DIRECTORY or --dsn, not both")
+    from moeen_synth import profile as profiles
+    from moeen_synth.jobs import report as report_job
+
     profile = profiles.load(profile_name) if profile_name else None
     if directory is not None:
         measured = report_job.from_files(directory, profile)

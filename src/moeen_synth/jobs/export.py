@@ -6,11 +6,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from moeen_synth import auth_users, catalogue, paths, plan
 from moeen_synth.db import migrate as migrations
 from moeen_synth.errors import UsageError
+from moeen_synth.formats import EXPORT_FORMATS, ExportFormat
 from moeen_synth.generators import BY_NAME
 from moeen_synth.models.context import Context
 from moeen_synth.plan import Shard
@@ -23,8 +23,8 @@ from moeen_synth.sinks.parquet import ParquetSink
 from moeen_synth.sinks.sql import SqlSink, Style, seed_order
 from moeen_synth.sinks.supabase import SupabaseSink, readme
 
-Format = Literal["parquet", "sql", "csv", "supabase"]
-FORMATS: tuple[Format, ...] = ("parquet", "sql", "csv", "supabase")
+Format = ExportFormat
+FORMATS = EXPORT_FORMATS
 WHOLE = Shard()
 
 
