@@ -19,9 +19,7 @@ import polars as pl
 
 from moeen_synth import vocab
 from moeen_synth.errors import UsageError
-from moeen_synth.formats import (
-    BLOCK_ROWS as BLOCK_ROWS,
-)  # re-exported: the jobs read plan.BLOCK_ROWS
+from moeen_synth.formats import BLOCK_ROWS as BLOCK_ROWS  # the jobs read plan.BLOCK_ROWS
 from moeen_synth.generators import CENSUS, TABLES, TableSpec
 from moeen_synth.models.context import Context
 from moeen_synth.profile import Profile

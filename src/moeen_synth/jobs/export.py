@@ -10,7 +10,7 @@ from pathlib import Path
 from moeen_synth import auth_users, catalogue, paths, plan
 from moeen_synth.db import migrate as migrations
 from moeen_synth.errors import UsageError
-from moeen_synth.formats import EXPORT_FORMATS, ExportFormat
+from moeen_synth.formats import ExportFormat
 from moeen_synth.generators import BY_NAME
 from moeen_synth.models.context import Context
 from moeen_synth.plan import Shard
@@ -24,7 +24,6 @@ from moeen_synth.sinks.sql import SqlSink, Style, seed_order
 from moeen_synth.sinks.supabase import SupabaseSink, readme
 
 Format = ExportFormat
-FORMATS = EXPORT_FORMATS
 WHOLE = Shard()
 
 
