@@ -40,6 +40,7 @@ class Context:
         default_factory=dict, compare=False, repr=False
     )
     _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _locks: dict[str, threading.RLock] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def counts(self) -> Counts:
@@ -114,12 +115,20 @@ class Context:
     def cached(self, name: str, build: Callable[[], Any]) -> Any:
         """Memoise a derived, deterministic structure (layouts, child offsets) per run.
 
-        Generation threads share the cache; a re-entrant lock lets one structure's build use
-        another's."""
-        with _CACHE_LOCK:
+        Generation threads share the cache. Each structure has a lock of its own, so a
+        thread building one (the census takes a second at load-1m) does not stall threads
+        reading or building others. A build may use other structures: they depend on each
+        other without cycles, so no two builds can wait on each other."""
+        value = self._cache.get(name, _MISSING)
+        if value is not _MISSING:
+            return value
+        with _LOCKS_LOCK:
+            lock = self._locks.setdefault(name, threading.RLock())
+        with lock:
             if name not in self._cache:
                 self._cache[name] = build()
             return self._cache[name]
 
 
-_CACHE_LOCK = threading.RLock()
+_MISSING = object()
+_LOCKS_LOCK = threading.Lock()
