@@ -31,30 +31,37 @@ from moeen_synth.sinks.uuid_bytes import uuid_array
 ROW_GROUP_ROWS = BLOCK_ROWS
 PART_ROWS = 20 * ROW_GROUP_ROWS  # rows per part file (and per task of a distributed export)
 # zstd level 1; no dictionary for uuid and timestamp columns (nearly every value distinct:
-# the writer would build a dictionary, find it too large and fall back to plain pages); no
-# min/max statistics for uuid and free text (text, jsonb), which no reader prunes by. Writing
-# takes 40% less time than at level 3 with dictionaries and statistics everywhere, and the
-# files are 4% smaller (bench/README.md, "Figures behind design choices").
+# the writer would build a dictionary, find it too large and fall back to plain pages);
+# min/max statistics only for numbers, dates, times and booleans: no table is ordered by a
+# text or a uuid, so every row group of a text column spans nearly the whole range and no
+# reader could skip one by it. Writing takes 40% less time than at level 3 with
+# dictionaries and statistics everywhere, and the files are 4% smaller (bench/README.md,
+# "Figures behind design choices"); the text statistics alone took 10% of the writing.
 WRITER = {
     "compression": "zstd",
     "compression_level": 1,
     "version": "2.6",
     "data_page_size": 1 << 20,
 }
-_FREE_TEXT = ("text", "jsonb", "text[]")
 
 
-def writer_options(table: str, schema: pa.Schema) -> dict[str, object]:
-    """The ParquetWriter settings for ``table`` written as ``schema``: a function of the
+def writer_options(schema: pa.Schema) -> dict[str, object]:
+    """The ParquetWriter settings for a table written as ``schema``: a function of the
     schema only, so the same rows give the same bytes."""
-    types = sql_types()[table]
     distinct = {f.name for f in schema if f.type == pa.uuid() or pa.types.is_timestamp(f.type)}
-    prose = {f.name for f in schema if types[f.name] in _FREE_TEXT}
     return {
         **WRITER,
         "use_dictionary": [f.name for f in schema if f.name not in distinct],
-        "write_statistics": [f.name for f in schema if f.name not in prose and f.type != pa.uuid()],
+        "write_statistics": [f.name for f in schema if _ordered(f.type)],
     }
+
+
+def _ordered(kind: pa.DataType) -> bool:
+    """A type whose min/max statistics a reader can prune row groups by."""
+    t = pa.types
+    return bool(
+        t.is_integer(kind) or t.is_decimal(kind) or t.is_temporal(kind) or t.is_boolean(kind)
+    )
 
 
 _NUMERIC = re.compile(r"numeric\((\d+),(\d+)\)")
@@ -183,9 +190,7 @@ class TableParts:
     def _write_group(self, group: pa.Table) -> None:
         if self.writer is None:
             temp = self._path().with_name(self._path().name + self.partial)
-            self.writer = pq.ParquetWriter(
-                temp, self.schema, **writer_options(self.table, self.schema)
-            )
+            self.writer = pq.ParquetWriter(temp, self.schema, **writer_options(self.schema))
         self.writer.write_table(group, row_group_size=ROW_GROUP_ROWS)
         self.part_rows += group.num_rows
         if self.part_rows >= PART_ROWS:
