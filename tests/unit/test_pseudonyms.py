@@ -5,17 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+import tempfile
 import uuid
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from moeen_synth import vocab
-from moeen_synth.jobs.fixtures import policy, verify
+from moeen_synth.jobs.fixtures import policy, spilled, verify
 from moeen_synth.jobs.fixtures.names import NameParts
 from moeen_synth.jobs.fixtures.pseudonyms import Keyed, luhn
 from moeen_synth.jobs.fixtures.rewrite import Rewriter, shift_json
@@ -203,10 +206,32 @@ def test_the_leak_check_reads_arabic_indic_digits(tmp_path: Path) -> None:
         verify.check_files([leaked], ["0501234567"], written)
 
 
-@given(st.lists(st.lists(st.integers(0, 50), max_size=40), max_size=30))
-def test_a_hash_set_holds_the_distinct_hashes_of_all_its_batches(batches: list[list[int]]) -> None:
-    gathered = verify.HashSet(min_fold=8)  # folds often
-    for batch in batches:
-        gathered.add(np.array(batch, dtype=np.uint64))
-    every = [h for batch in batches for h in batch]
-    assert gathered.sorted().tolist() == sorted(set(every))
+hashes = st.lists(
+    st.lists(st.one_of(st.integers(0, 50), st.integers(0, 2**64 - 1)), max_size=40), max_size=30
+)
+
+
+@given(hashes, hashes)
+def test_spilled_sets_hold_the_distinct_hashes_of_their_batches_in_order(
+    batches: list[list[int]], others: list[list[int]]
+) -> None:
+    """Partitions in order are the sorted distinct hashes of every batch; a difference made
+    partition by partition equals numpy's over the whole sets (equal hashes share one)."""
+    with tempfile.TemporaryDirectory() as tmp, mock.patch.object(spilled, "BUFFER_BYTES", 64):
+        left = spilled.SpilledSet(Path(tmp), "left")  # flushed every few batches
+        right = spilled.SpilledSet(Path(tmp), "right")
+        for batch in batches:
+            left.add(np.array(batch, dtype=np.uint64))
+        for batch in others:
+            right.add(np.array(batch, dtype=np.uint64))
+        parts = [left.partition(p) for p in range(1 << spilled.PARTITION_BITS)]
+        every = {h for batch in batches for h in batch}
+        assert np.concatenate(parts).tolist() == sorted(every)
+        out = Path(tmp) / "difference.u64"
+
+        def difference(pair: list[npt.NDArray[np.uint64]]) -> npt.NDArray[np.uint64]:
+            return np.setdiff1d(pair[0], pair[1], assume_unique=True)
+
+        count = spilled.combine([left, right], difference, out)
+        expected = sorted(every - {h for batch in others for h in batch})
+        assert spilled.mapped(out, count).tolist() == expected
