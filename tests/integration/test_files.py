@@ -19,6 +19,7 @@ from moeen_synth import profile as profiles
 from moeen_synth.db import migrate as migrations
 from moeen_synth.db.validate import validate
 from moeen_synth.errors import UsageError
+from moeen_synth.formats import ExportFormat
 from moeen_synth.jobs import export as export_job
 from moeen_synth.jobs import load as load_job
 from moeen_synth.jobs.load_files import ExportedFiles
@@ -27,7 +28,7 @@ from moeen_synth.sinks import parquet
 from moeen_synth.sinks.sql import FILE_ORDER
 from tests.dbtools import content_digest, file_hashes, run_psql
 
-FORMATS: list[export_job.Format] = ["parquet", "sql", "csv"]
+FORMATS: list[ExportFormat] = ["parquet", "sql", "csv"]
 
 
 def small(scale: int = 40, seed: int = 7) -> profiles.Profile:
@@ -76,7 +77,7 @@ def test_interleaved_exports_write_the_files_a_table_by_table_one_does(tmp_path:
     # Two blocks of appointments (over 65,536), so the tables along them interleave when
     # every format takes interleaved blocks (Parquet, CSV) and not when SQL is among them.
     prof = profiles.load("load-1m").with_overrides(scale=12_000)
-    formats: list[export_job.Format] = ["parquet", "csv"]
+    formats: list[ExportFormat] = ["parquet", "csv"]
     mixed = export_job.export(prof, tmp_path / "mixed", formats, workers=3, block_rows=7_000)
     plain = export_job.export(prof, tmp_path / "plain", [*formats, "sql"], block_rows=20_000)
 
@@ -154,7 +155,7 @@ def test_shards_together_equal_the_whole_run(tmp_path: Path, make_db: Callable[[
     n = 3
     dirs = []
     for k in range(1, n + 1):
-        fmt: export_job.Format = "csv" if k % 2 else "parquet"  # shards may differ in format
+        fmt: ExportFormat = "csv" if k % 2 else "parquet"  # shards may differ in format
         r = export_job.export(prof, tmp_path / f"s{k}", [fmt], shard=Shard(k, n), block_rows=50)
         dirs.append(r.out)
     whole = export_job.export(prof, tmp_path / "whole", ["csv"])

@@ -23,7 +23,6 @@ from moeen_synth.sinks.parquet import ParquetSink
 from moeen_synth.sinks.sql import SqlSink, Style, seed_order
 from moeen_synth.sinks.supabase import SupabaseSink, readme
 
-Format = ExportFormat
 WHOLE = Shard()
 
 
@@ -55,7 +54,7 @@ def default_out(profile: Profile, shard: Shard) -> Path:
 
 
 def _sink(
-    fmt: Format,
+    fmt: ExportFormat,
     root: Path,
     sql_style: Style,
     profile: Profile,
@@ -87,7 +86,7 @@ def _sink(
 def export(
     profile: Profile,
     out: Path,
-    formats: list[Format],
+    formats: list[ExportFormat],
     *,
     shard: Shard = WHOLE,
     force: bool = False,

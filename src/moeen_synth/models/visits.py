@@ -404,13 +404,13 @@ def census(ctx: Context) -> dict[str, list[int]]:
     child tables declare: payments, medical records, each kind of notice), made in one pass
     over the appointments' facts."""
 
-    counts: dict[str, Count] = dict(ctx.census)
-
-    def block(bounds: tuple[int, int]) -> list[int]:
-        facts = facts_for(ctx, np.arange(*bounds, dtype=np.int64))
-        return [int(np.asarray(count(facts), dtype=np.int64).sum()) for count in counts.values()]
-
     def build() -> dict[str, list[int]]:
+        counts: dict[str, Count] = dict(ctx.census)
+
+        def block(bounds: tuple[int, int]) -> list[int]:
+            facts = facts_for(ctx, np.arange(*bounds, dtype=np.int64))
+            return [int(np.asarray(n(facts), dtype=np.int64).sum()) for n in counts.values()]
+
         per_block = prepass(block, blocks_of(ctx.counts.appointments))
         return {name: [b[k] for b in per_block] for k, name in enumerate(counts)}
 
