@@ -5,6 +5,9 @@ prints medians of several runs.
 
 For each profile, loaded once into a fresh database:
 (1) the floor: a plain binary ``COPY table TO STDOUT`` of every table, rows/s;
+(1b) the same rows read as the job reads them (ADBC record batches, the columns the policy
+    writes) and written unchanged to Parquet with the sink's settings: the cost of moving
+    the data, before any pseudonym;
 (2) the whole database pseudonymised to Parquet (``moeen-synth fixtures --all``, every table,
     every row, a subprocess so its peak RSS is measured), rows/s, and the ratio (2)/(1);
 (3) a 1,000-patient selection with its closure (``--patients 1000``, JSON and SQL, the leak
@@ -17,6 +20,7 @@ role must be allowed to create databases).
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -24,11 +28,14 @@ import time
 from pathlib import Path
 
 import psycopg
+import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).parent))
 from load import admin_dsn, drop_database, fresh_database, run_measured
 
 from moeen_synth import catalogue
+from moeen_synth.jobs.fixtures import policy, whole
+from moeen_synth.sinks.parquet import writer_options
 
 
 def floor(dsn: str) -> tuple[int, float]:
@@ -47,6 +54,28 @@ def floor(dsn: str) -> tuple[int, float]:
     return rows, seconds
 
 
+def unchanged(dsn: str, out: Path) -> float:
+    """Seconds to read every table as ``fixtures --all`` does and write it unchanged to
+    Parquet (one file per table, the export's writer settings)."""
+    rules = policy.load()
+    t0 = time.perf_counter()
+    source = whole.connect(dsn)
+    try:
+        cursor = whole.reading(source)
+        for table in catalogue.NAMES:
+            writer = None
+            for batch in whole.table_batches(cursor, table, rules.written(table)):
+                if writer is None:
+                    path = out / f"{table}.parquet"
+                    writer = pq.ParquetWriter(path, batch.schema, **writer_options(batch.schema))
+                writer.write_batch(batch)
+            if writer is not None:
+                writer.close()
+    finally:
+        source.close()
+    return time.perf_counter() - t0
+
+
 def measure(profile: str, admin: str, runs: int, tmp: Path) -> dict[str, float]:
     key = tmp / "bench.key"
     key.write_text("a benchmark key, not a secret at all\n")
@@ -55,11 +84,15 @@ def measure(profile: str, admin: str, runs: int, tmp: Path) -> dict[str, float]:
         run_measured(["--profile", profile, "--dsn", dsn, "--quiet"])
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")  # not autovacuum's work during the runs
-        floors, wholes, whole_rss, subsets, subset_rss = [], [], [], [], []
+        floors, moves, wholes, whole_rss, subsets, subset_rss = [], [], [], [], [], []
         rows = 0
+        moved = tmp / "unchanged"
         for _ in range(runs):
             rows, seconds = floor(dsn)
             floors.append(seconds)
+            moved.mkdir(exist_ok=True)
+            moves.append(unchanged(dsn, moved))
+            shutil.rmtree(moved)
             seconds, peak = run_measured(
                 [
                     "fixtures",
@@ -96,6 +129,9 @@ def measure(profile: str, admin: str, runs: int, tmp: Path) -> dict[str, float]:
     f, w = statistics.median(floors), statistics.median(wholes)
     print(f"profile {profile}: {rows:,} rows, medians of {runs} runs")
     print(f"(1) floor: binary COPY TO  {rows / f:12,.0f} rows/s  ({f:.1f} s)")
+    m = statistics.median(moves)
+    print(f"(1b) unchanged to Parquet  {rows / m:12,.0f} rows/s  ({m:.1f} s)")
+    print(f"    ratio (1b)/(1)         {f / m:12.2f}  (moving the data alone)")
     print(f"(2) fixtures --all parquet {rows / w:12,.0f} rows/s  ({w:.1f} s, whole command)")
     print(f"    ratio (2)/(1)          {f / w:12.2f}")
     print(f"    peak RSS               {statistics.median(whole_rss) / 1024:12,.0f} MiB")

@@ -280,7 +280,7 @@ def test_every_row_reads_each_table_from_its_first_page(source: str) -> None:
     """Without this, a table larger than a quarter of shared_buffers is read from where the
     last scan of it got to: another order of rows, other files for the same key (seen at
     load-1m; a test database this small is read from its start anyway)."""
-    connection = fixtures.whole._adbc(source)
+    connection = fixtures.whole.connect(source)
     try:
         cursor = fixtures.whole.reading(connection)
         cursor.execute("SELECT current_setting('synchronize_seqscans')")
