@@ -5,8 +5,9 @@ the same run; optionally loading the files back. Not a test; prints medians.
 
 For every format: ``moeen-synth --profile P --format F`` in a subprocess, wall time, rows/s,
 MB/s of output, peak RSS, and the ratio of its rows/s to generation only (the share of the
-time the writing costs). With --load, ``moeen-synth load DIR`` of the Parquet and CSV files
-into an empty database, rows/s. Ends with the Parquet size of every table.
+time the writing costs); generation and the formats alternate run by run. With --load,
+``moeen-synth load DIR`` of the Parquet and CSV files into an empty database, rows/s.
+Ends with the Parquet size of every table.
 """
 
 from __future__ import annotations
@@ -39,20 +40,29 @@ def main() -> None:
     parser.add_argument("--tmp", help="directory for the files (default: system temp)")
     args = parser.parse_args()
 
-    gen = [generation(args.profile) for _ in range(args.runs)]
-    rows, g = gen[0][0], statistics.median(s for _, s, _ in gen)
-    print(f"profile {args.profile}: {rows:,} rows, medians of {args.runs} runs")
-    print(f"generation only  {rows / g:12,.0f} rows/s  ({g:.1f} s, one process)")
+    # Generation and the formats alternate, run by run, so a noisy minute on a shared
+    # machine falls on all of them alike rather than on one side of the ratios.
+    gen: list[float] = []
+    runs: dict[str, list[tuple[float, int]]] = {fmt: [] for fmt in FORMATS}
+    rows = 0
     with tempfile.TemporaryDirectory(prefix="moeen-bench-files-", dir=args.tmp) as tmp:
+        for _ in range(args.runs):
+            rows, seconds, _cpu = generation(args.profile)
+            gen.append(seconds)
+            for fmt in FORMATS:
+                out = Path(tmp) / fmt
+                shutil.rmtree(out, ignore_errors=True)
+                runs[fmt].append(
+                    timed(["--profile", args.profile, "--format", fmt, "--out", str(out)])
+                )
+        g = statistics.median(gen)
+        print(f"profile {args.profile}: {rows:,} rows, medians of {args.runs} runs, alternating")
+        print(f"generation only  {rows / g:12,.0f} rows/s  ({g:.1f} s, one process)")
         sizes: dict[str, int] = {}
         for fmt in FORMATS:
             out = Path(tmp) / fmt
-            runs = []
-            for _ in range(args.runs):
-                shutil.rmtree(out, ignore_errors=True)
-                runs.append(timed(["--profile", args.profile, "--format", fmt, "--out", str(out)]))
-            seconds = statistics.median(s for s, _ in runs)
-            peak = statistics.median(r for _, r in runs) / 1024
+            seconds = statistics.median(s for s, _ in runs[fmt])
+            peak = statistics.median(r for _, r in runs[fmt]) / 1024
             manifest = json.loads((out / "manifest.json").read_text("utf-8"))
             size = sum(f["bytes"] for f in manifest["files"].values())
             print(
